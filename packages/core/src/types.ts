@@ -212,6 +212,18 @@ export interface ReproducibilityRecord {
   differingLayers: { index: number; expected: string; actual: string; storePath?: string }[];
 }
 
+export interface BuildFacts {
+  installable: string;
+  drvPath: string;
+  closurePath: string;
+  system: string;
+  nixVersion: string;
+  startedOn: string;
+  finishedOn: string;
+  /** The CI job that ran the build, when there was one. */
+  runUrl?: string;
+}
+
 export type StageName = 'build' | 'publish' | 'sbom' | 'provenance' | 'attest' | 'verify' | 'reproduce';
 
 /** One image's record; grows stage by stage and is persisted after each stage. */
@@ -223,6 +235,8 @@ export interface ImageRecord {
   outPath?: string;
   format?: ArtifactFormat;
   metadata: ImageMetadata;
+  /** Facts of the Nix build, kept for the provenance (which may be made on another machine). */
+  build?: BuildFacts;
   repository?: string;
   digest?: string;
   mediaType?: string;

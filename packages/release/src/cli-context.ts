@@ -1,0 +1,14 @@
+import type { Logger } from '@nixrel/core';
+
+/** What every command gets: where the repository is, how to print, how to log. */
+export interface CliContext {
+  /** Repository root (the directory holding pnpm-workspace.yaml). */
+  repoRoot: string;
+  /** Results go here (stdout); logs and progress go to the logger (stderr). */
+  out: (text: string) => void;
+  logger: Logger;
+  env: NodeJS.ProcessEnv;
+}
+
+/** A command takes its own arguments (after the command word) and throws ReleaseError on failure. */
+export type Command = (args: string[], ctx: CliContext) => Promise<void>;

@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// Entry point of every root script: `pnpm images`, `pnpm release [sub]`,
+// `pnpm new-image`, `pnpm verify`. Each command lives in commands/<name>.ts.
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { createLogger, EXIT_CODES, ReleaseError, redact, toReleaseError } from '@nixrel/core';
+import type { CliContext, Command } from './cli-context.js';
+
+const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
+  images: () => import('./commands/images.js'),
+  'new-image': () => import('./commands/new-image.js'),
+  build: () => import('./commands/build.js'),
+  push: () => import('./commands/push.js'),
+  sbom: () => import('./commands/sbom.js'),
+  attest: () => import('./commands/attest.js'),
+  verify: () => import('./commands/verify.js'),
+  release: () => import('./commands/release.js'),
+  plan: () => import('./commands/plan.js'),
+  image: () => import('./commands/image.js'),
+  'attest-all': () => import('./commands/attest-all.js'),
+  collect: () => import('./commands/collect.js'),
+  reproduce: () => import('./commands/reproduce.js'),
+};
+
+// `pnpm release <sub>` arrives as `release <sub> ...`; a bare `pnpm release` (or
+// one followed by flags) is the full release.
+const RELEASE_SUBCOMMANDS = new Set(['build', 'push', 'sbom', 'attest', 'plan', 'image', 'attest-all', 'collect', 'reproduce']);
+
+function findRepoRoot(start: string): string {
+  let dir = resolve(start);
+  for (;;) {
+    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new ReleaseError('NOT_FOUND', `no pnpm-workspace.yaml above ${start}: run inside the repository`);
+    dir = up;
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const logger = createLogger();
+  let [word, ...rest] = argv;
+  if (word === 'release' && rest[0] && RELEASE_SUBCOMMANDS.has(rest[0])) [word, ...rest] = rest;
+  try {
+    const load = word ? COMMANDS[word] : undefined;
+    if (!word || !load) {
+      throw new ReleaseError('USAGE', `unknown command "${word ?? ''}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
+    }
+    const ctx: CliContext = {
+      repoRoot: findRepoRoot(process.env.INIT_CWD ?? process.cwd()),
+      out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+      logger,
+      env: process.env,
+    };
+    const { run } = await load();
+    await run(rest, ctx);
+    return 0;
+  } catch (e) {
+    const err = toReleaseError(e);
+    process.stderr.write(`error: ${redact(err.message)}\n`);
+    for (const line of err.details) process.stderr.write(`  ${redact(line)}\n`);
+    if (err.code === 'INTERNAL' && err.stack) process.stderr.write(`${redact(err.stack)}\n`);
+    return EXIT_CODES[err.code];
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
