@@ -11,7 +11,7 @@ function minimal(): ReleaseManifest {
     date: '2026-11-26T12:00:00.000Z',
     source: { repository: 'https://github.com/o/r', commit: 'b'.repeat(40) },
     builder: { id: 'local' },
-    signer: { mode: 'key', keyFingerprint: 'c'.repeat(64) },
+    signer: { mode: 'key', keyFingerprint: `sha256:${'c'.repeat(64)}` },
     registry: 'oci:.release/oci',
     slsa: { level: 1, reasons: ['provenance exists'] },
     images: [

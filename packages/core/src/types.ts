@@ -83,6 +83,8 @@ export interface ClosurePath {
   narHash: string;
   narSize: number;
   deriver?: string;
+  /** As `nix path-info --json` reports it: false for a path that is not built (the SBOM stage rejects it). */
+  valid?: boolean;
 }
 
 export interface NixLicense {
@@ -179,7 +181,7 @@ export interface AttestationRecord {
   /** Certificate SAN for keyless; absent for key signing. */
   signerIdentity?: string;
   issuer?: string;
-  /** sha256 of the DER public key, for key signing. */
+  /** `sha256:<hex>` of the DER (SPKI) public key, for key signing. */
   keyFingerprint?: string;
   rekorLogIndex?: number;
   rekorUrl?: string;
@@ -232,6 +234,10 @@ export interface ImageRecord {
   collection: string;
   version: string;
   attribute: string;
+  /** Flake the image is built from, relative to the repository root (ImageSpec.flake). */
+  flake?: string;
+  /** Directory of the image's definition (image.nix), relative to the repository root (ImageSpec.packageDir). */
+  packageDir?: string;
   outPath?: string;
   format?: ArtifactFormat;
   metadata: ImageMetadata;

@@ -1,0 +1,95 @@
+import { marked } from 'marked';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { mdCodeBlock, mdText } from '../src/markdown.js';
+import { renderPage } from '../src/index.js';
+import { fixtureRelease, HOSTILE, makeHostile, parsePage, type TestRelease } from './helpers.js';
+
+let release: TestRelease | undefined;
+afterEach(async () => {
+  await release?.cleanup();
+  release = undefined;
+});
+
+function splitFrontMatter(markdown: string) {
+  const m = /^---\n([\s\S]*?)\n---\n([\s\S]*)$/.exec(markdown);
+  expect(m, 'front matter').not.toBeNull();
+  return { front: parseYaml(m![1]!) as Record<string, unknown>, body: m![2]! };
+}
+
+describe('provenance.md', () => {
+  it('has front matter and the same sections and image rows as the HTML page', async () => {
+    release = await fixtureRelease('keyless');
+    const { markdown, indexHtml } = await renderPage({ manifestPath: release.manifestPath, outDir: release.outDir });
+    const { front, body } = splitFrontMatter(markdown);
+    expect(front).toEqual({
+      title: 'sbomify sbomify-v26.1.0-20260405.6: release provenance',
+      date: '2026-04-05T14:03:27Z',
+      collection: 'sbomify',
+      version: 'sbomify-v26.1.0-20260405.6',
+    });
+    const md = parsePage(await marked.parse(body, { gfm: true }));
+    const html = parsePage(indexHtml);
+    const mdH2 = [...md.querySelectorAll('h2')].map((h) => h.textContent);
+    const htmlH2 = [...html.querySelectorAll('h2')].map((h) => h.textContent);
+    expect(mdH2).toEqual(htmlH2);
+
+    const tables = [...md.querySelectorAll('table')];
+    const imageTable = tables.find((t) => t.querySelector('th')?.textContent === 'Image' && t.textContent!.includes('Provenance'))!;
+    const rows = [...imageTable.querySelectorAll('tbody tr')];
+    expect(rows).toHaveLength(7);
+    for (const image of release.manifest.images) {
+      const row = rows.find((r) => r.querySelector('td')?.textContent?.startsWith(image.name))!;
+      expect(row, image.name).toBeDefined();
+      expect(row.textContent).toContain(image.digest!);
+      expect(row.textContent).toContain('signed and verified');
+      expect([...row.querySelectorAll('a')].map((a) => a.getAttribute('href'))).toContain(image.sbom!.path);
+    }
+    const slsaRows = tables.find((t) => t.querySelector('th')?.textContent === 'Level')!.querySelectorAll('tbody tr');
+    expect(slsaRows).toHaveLength(4);
+    // Commands are fenced code blocks, same text as on the HTML page.
+    const mdCode = [...md.querySelectorAll('pre code')].map((c) => c.textContent!.replace(/\n$/, ''));
+    const htmlCode = [...html.querySelectorAll('pre code')].map((c) => c.textContent!);
+    expect(mdCode).toEqual(htmlCode);
+  });
+
+  it('prefixes file links with basePath for docs sites', async () => {
+    release = await fixtureRelease('keyless');
+    const { markdown, indexHtml } = await renderPage({ manifestPath: release.manifestPath, outDir: release.outDir, basePath: '/packages/releases/v1/' });
+    const md = parsePage(await marked.parse(splitFrontMatter(markdown).body));
+    expect(md.querySelector('a[href="/packages/releases/v1/sbom/postgres.cdx.json"]')).not.toBeNull();
+    // The HTML page keeps relative links.
+    expect(parsePage(indexHtml).querySelector('a[href="sbom/postgres.cdx.json"]')).not.toBeNull();
+  });
+
+  it('escapes hostile strings: no HTML, no javascript: links, literal text', async () => {
+    release = await fixtureRelease('keyless', makeHostile);
+    const { markdown } = await renderPage({ manifestPath: release.manifestPath, outDir: release.outDir });
+    const { front, body } = splitFrontMatter(markdown);
+    expect(typeof front.title).toBe('string');
+    const doc = parsePage(await marked.parse(body, { gfm: true }));
+    expect(doc.querySelectorAll('script, img, iframe')).toHaveLength(0);
+    for (const el of doc.querySelectorAll('*')) for (const attr of el.attributes) expect(attr.name.startsWith('on')).toBe(false);
+    for (const a of doc.querySelectorAll('[href]')) expect(a.getAttribute('href')!.toLowerCase()).not.toMatch(/^(javascript|data|vbscript):/);
+    const text = doc.body.textContent!;
+    for (const s of [HOSTILE.script, HOSTILE.mustache, HOSTILE.jsUrl, HOSTILE.mdLink, HOSTILE.html]) expect(text).toContain(s);
+    // The multi-line reason stayed inside its list item: no heading or table was injected.
+    expect([...doc.querySelectorAll('h1')]).toHaveLength(1);
+    expect(text).toContain('| a | b | # heading ```');
+  });
+});
+
+describe('Markdown escaping', () => {
+  it('keeps any text literal through a CommonMark renderer', async () => {
+    for (const s of ['*a* _b_ `c` [d](e) <f> & {g} | h # i ~j~ \\k', '1. not a list', '- not a list', '![img](x)', '<!-- c -->', '{{< shortcode >}}']) {
+      const html = await marked.parseInline(mdText(s));
+      expect(parsePage(`<p>${html}</p>`).querySelector('p')!.textContent).toBe(s);
+    }
+  });
+
+  it('fences code longer than any backtick run inside it', async () => {
+    const code = 'echo ```` done';
+    const doc = parsePage(await marked.parse(mdCodeBlock(code)));
+    expect(doc.querySelector('pre code')!.textContent).toBe(`${code}\n`);
+  });
+});

@@ -1,0 +1,3 @@
+export type { Fact, MissingFact } from './facts.js';
+export { buildPageModel, type PageModel } from './page-model.js';
+export { type RenderPageOptions, type RenderPageResult, renderPage } from './render-page.js';

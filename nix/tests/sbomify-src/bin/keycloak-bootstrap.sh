@@ -1,0 +1,3 @@
+#!/bin/sh
+# Fixture: stands in for the upstream Keycloak bootstrap script.
+echo bootstrap

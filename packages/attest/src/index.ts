@@ -1,0 +1,12 @@
+export * from './constants.js';
+export * from './flake-lock.js';
+export * from './identity-token.js';
+export * from './policy.js';
+export * from './provenance.js';
+export * from './signer/key.js';
+export * from './signer/keyless.js';
+export type * from './signer/types.js';
+export * from './statement.js';
+export * from './trust.js';
+export * from './verification-error.js';
+export * from './verify.js';

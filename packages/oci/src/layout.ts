@@ -1,0 +1,245 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Logger, ReleaseError, sha256Digest, silentLogger, writeFileAtomic } from '@nixrel/core';
+import { type Descriptor, OCI_INDEX, REF_NAME_ANNOTATION } from './media-types.js';
+import { sleep } from './retry.js';
+import { type ImageStore, keyedMutex } from './store.js';
+
+/**
+ * An OCI image layout directory (image-layout spec): `oci-layout`,
+ * `index.json`, `blobs/sha256/<hex>`. Tags are `org.opencontainers.image.ref.name`
+ * annotations in index.json. Blobs are written to a temporary name, hashed on
+ * the way, and renamed into place only when they match their digest. index.json
+ * is rewritten under a lock file, so concurrent writers (other processes
+ * included) do not lose each other's entries.
+ */
+
+interface Index {
+  schemaVersion: 2;
+  mediaType?: string;
+  manifests: Descriptor[];
+  annotations?: Record<string, string>;
+}
+
+const mutex = keyedMutex();
+const holding = new AsyncLocalStorage<string>();
+const STALE_LOCK_MS = 30_000;
+
+export class LayoutStore implements ImageStore {
+  readonly name: string;
+
+  constructor(
+    readonly dir: string,
+    readonly logger: Logger = silentLogger,
+  ) {
+    this.name = `oci:${dir}`;
+  }
+
+  private blobPath(digest: string): string {
+    const [alg, hex] = digest.split(':');
+    if (alg !== 'sha256' || !hex || !/^[a-f0-9]{64}$/.test(hex)) throw new ReleaseError('INVALID_INPUT', `invalid digest "${digest}"`);
+    return join(this.dir, 'blobs', 'sha256', hex);
+  }
+
+  /** Creates the layout on first write; refuses a non-empty directory that is not one. */
+  private async ensure(): Promise<void> {
+    const marker = join(this.dir, 'oci-layout');
+    try {
+      const text = await readFile(marker, 'utf8');
+      if (!(JSON.parse(text) as { imageLayoutVersion?: string }).imageLayoutVersion) throw new Error('no imageLayoutVersion');
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new ReleaseError('INVALID_INPUT', `${this.dir}: oci-layout is unreadable or invalid`, { cause: e });
+    }
+    const existing = await readdir(this.dir).catch(() => [] as string[]);
+    if (existing.some((f) => !f.startsWith('.'))) {
+      throw new ReleaseError('INVALID_INPUT', `${this.dir} is not an OCI image layout (no oci-layout file) and is not empty`);
+    }
+    await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
+    await writeFileAtomic(marker, JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+    try {
+      await stat(join(this.dir, 'index.json'));
+    } catch {
+      await this.writeIndex({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] });
+    }
+  }
+
+  private async readIndex(): Promise<Index> {
+    let text: string;
+    try {
+      text = await readFile(join(this.dir, 'index.json'), 'utf8');
+    } catch {
+      return { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
+    }
+    try {
+      const index = JSON.parse(text) as Index;
+      if (!Array.isArray(index.manifests)) throw new Error('no manifests array');
+      return index;
+    } catch (e) {
+      throw new ReleaseError('INVALID_INPUT', `${this.dir}/index.json is not a valid OCI index`, { cause: e });
+    }
+  }
+
+  private writeIndex(index: Index): Promise<void> {
+    return writeFileAtomic(join(this.dir, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
+  }
+
+  /** A lock file next to index.json; stale locks (a crashed writer) are broken after 30 s. */
+  private async withIndexLock<T>(fn: () => Promise<T>): Promise<T> {
+    if (holding.getStore() === this.dir) return fn();
+    return mutex(this.dir, async () => {
+      await this.ensure();
+      const lock = join(this.dir, 'index.json.lock');
+      for (let waited = 0; ; ) {
+        try {
+          const fh = await open(lock, 'wx');
+          await fh.close();
+          break;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+          const st = await stat(lock).catch(() => undefined);
+          if (st && Date.now() - st.mtimeMs > STALE_LOCK_MS) {
+            this.logger.warn(`${lock}: breaking a stale lock`);
+            await rm(lock, { force: true });
+            continue;
+          }
+          const pause = 10 + Math.random() * 20;
+          await sleep(pause);
+          waited += pause;
+        }
+      }
+      try {
+        return await holding.run(this.dir, fn);
+      } finally {
+        await rm(lock, { force: true });
+      }
+    });
+  }
+
+  async hasBlob(d: Descriptor): Promise<boolean> {
+    const st = await stat(this.blobPath(d.digest)).catch(() => undefined);
+    return st !== undefined && st.size === d.size;
+  }
+
+  async mountBlob(): Promise<boolean> {
+    return false;
+  }
+
+  async putBlob(d: Descriptor, open: (attempt: number) => AsyncIterable<Uint8Array>, onBytes?: (n: number) => void): Promise<void> {
+    await this.ensure();
+    const final = this.blobPath(d.digest);
+    const tmp = `${final}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const hash = createHash('sha256');
+    let size = 0;
+    const out = createWriteStream(tmp);
+    try {
+      for await (const chunk of open(0)) {
+        hash.update(chunk);
+        size += chunk.length;
+        onBytes?.(chunk.length);
+        if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', resolve));
+      }
+      await new Promise<void>((resolve, reject) => {
+        out.on('error', reject);
+        out.end(resolve);
+      });
+      const digest = `sha256:${hash.digest('hex')}`;
+      if (digest !== d.digest || size !== d.size) {
+        throw new ReleaseError('DIGEST_MISMATCH', `blob ${d.digest}: the source yielded ${size} bytes hashing to ${digest}`);
+      }
+      await rename(tmp, final);
+    } catch (e) {
+      out.destroy();
+      await rm(tmp, { force: true });
+      throw e;
+    }
+  }
+
+  private async putBytes(bytes: Uint8Array): Promise<string> {
+    const digest = sha256Digest(bytes);
+    if (!(await this.hasBlob({ mediaType: '', digest, size: bytes.length }))) {
+      await this.ensure();
+      await writeFileAtomic(this.blobPath(digest), bytes);
+    }
+    return digest;
+  }
+
+  async putManifest(ref: string, bytes: Uint8Array, mediaType: string, opts: { root?: boolean } = {}): Promise<void> {
+    const digest = await this.putBytes(bytes);
+    const isDigest = ref.startsWith('sha256:');
+    if (isDigest && ref !== digest) throw new ReleaseError('DIGEST_MISMATCH', `manifest for ${ref} hashes to ${digest}`);
+    if (isDigest && !opts.root) return;
+    const desc: Descriptor = { mediaType, digest, size: bytes.length };
+    await this.withIndexLock(async () => {
+      const index = await this.readIndex();
+      if (isDigest) {
+        if (!index.manifests.some((m) => m.digest === digest)) index.manifests.push(desc);
+      } else {
+        index.manifests = index.manifests.filter((m) => m.annotations?.[REF_NAME_ANNOTATION] !== ref);
+        index.manifests.push({ ...desc, annotations: { [REF_NAME_ANNOTATION]: ref } });
+        // An untagged entry for the same manifest is now redundant.
+        index.manifests = index.manifests.filter((m) => m.digest !== digest || m.annotations?.[REF_NAME_ANNOTATION] !== undefined);
+      }
+      await this.writeIndex(index);
+    });
+  }
+
+  async resolve(ref: string): Promise<Descriptor | undefined> {
+    if (ref.startsWith('sha256:')) {
+      const m = await this.getManifest(ref);
+      return m ? { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length } : undefined;
+    }
+    const index = await this.readIndex();
+    const entry = index.manifests.find((m) => m.annotations?.[REF_NAME_ANNOTATION] === ref);
+    return entry ? { mediaType: entry.mediaType, digest: entry.digest, size: entry.size } : undefined;
+  }
+
+  async getManifest(ref: string): Promise<{ bytes: Buffer; mediaType: string; digest: string } | undefined> {
+    let digest = ref;
+    if (!ref.startsWith('sha256:')) {
+      const d = await this.resolve(ref);
+      if (!d) return undefined;
+      digest = d.digest;
+    }
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(this.blobPath(digest));
+    } catch {
+      return undefined;
+    }
+    if (sha256Digest(bytes) !== digest) throw new ReleaseError('DIGEST_MISMATCH', `${this.dir}: blob ${digest} is corrupt`);
+    let mediaType = '';
+    try {
+      mediaType = (JSON.parse(bytes.toString('utf8')) as { mediaType?: string }).mediaType ?? '';
+    } catch {
+      throw new ReleaseError('INVALID_INPUT', `${this.dir}: ${digest} is not a manifest`);
+    }
+    return { bytes, mediaType, digest };
+  }
+
+  async getBlob(digest: string, maxBytes: number): Promise<Buffer> {
+    const path = this.blobPath(digest);
+    const st = await stat(path).catch(() => undefined);
+    if (!st) throw new ReleaseError('NOT_FOUND', `blob ${digest} not found in ${this.name}`);
+    if (st.size > maxBytes) throw new ReleaseError('INVALID_INPUT', `blob ${digest} is larger than ${maxBytes} bytes`);
+    const bytes = await readFile(path);
+    if (sha256Digest(bytes) !== digest) throw new ReleaseError('DIGEST_MISMATCH', `${this.dir}: blob ${digest} is corrupt`);
+    return bytes;
+  }
+
+  async listTags(): Promise<string[]> {
+    const index = await this.readIndex();
+    return [...new Set(index.manifests.map((m) => m.annotations?.[REF_NAME_ANNOTATION]).filter((t): t is string => !!t))].sort();
+  }
+
+  async referrers(): Promise<Descriptor[] | undefined> {
+    return undefined;
+  }
+
+  exclusive<T>(_key: string, fn: () => Promise<T>): Promise<T> {
+    return this.withIndexLock(fn);
+  }
+}

@@ -1,0 +1,108 @@
+import type { ArtifactFormat, PublishedImage } from '@nixrel/core';
+import { ReleaseError, silentLogger } from '@nixrel/core';
+import { readImageArtifact } from './archive.js';
+import { configDescriptor, layerDescriptor } from './image.js';
+import type { Descriptor } from './media-types.js';
+import type { RegistryOptions } from './registry.js';
+import { checkTagsFree, tagManifest } from './tags.js';
+import { openStore } from './target.js';
+
+export interface PushOptions extends RegistryOptions {
+  tags?: string[];
+  /** Parallel uploads when layers can be read by byte range (uncompressed archive on disk). */
+  concurrency?: number;
+}
+
+async function* bytesOf(data: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield data;
+}
+
+export async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed: unknown;
+  const worker = async () => {
+    while (next < items.length && failed === undefined) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (e) {
+        failed ??= e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failed !== undefined) throw failed;
+}
+
+/**
+ * Pushes one image artifact to a registry repository or an OCI layout:
+ * reads and checks the whole artifact first (nothing is written for a bad
+ * one), uploads only the blobs the target lacks, puts the manifest by digest,
+ * and only then adds tags (never moving one).
+ */
+export async function pushImage(artifact: { path: string; format?: ArtifactFormat }, target: string, opts: PushOptions = {}): Promise<PublishedImage> {
+  const logger = opts.logger ?? silentLogger;
+  const { store, ref } = openStore(target, opts);
+  const tags = [...new Set([...(ref.tag ? [ref.tag] : []), ...(opts.tags ?? [])])];
+  const image = await readImageArtifact(artifact.path, artifact.format);
+  if (ref.digest && ref.digest !== image.digest) {
+    throw new ReleaseError('DIGEST_MISMATCH', `${target} names ${ref.digest} but ${artifact.path} is ${image.digest}`);
+  }
+  logger.debug(`${artifact.path}: ${image.format}, ${image.layers.length} layers, ${image.digest}`);
+  await checkTagsFree(store, image.digest, tags);
+
+  // One upload per distinct blob, even if a layer appears twice.
+  const config = configDescriptor(image.config);
+  const layerIndex = new Map<string, number>();
+  image.layers.forEach((l, i) => {
+    if (!layerIndex.has(l.digest)) layerIndex.set(l.digest, i);
+  });
+  const blobs: Descriptor[] = [config, ...[...layerIndex.keys()].map((d) => layerDescriptor(d, image.layers[layerIndex.get(d)!]!.size))];
+  const missing: Descriptor[] = [];
+  await mapLimit(blobs, 8, async (d) => {
+    if (!(await store.hasBlob(d)) && !(await store.mountBlob(d))) missing.push(d);
+  });
+  const skipped = blobs.length - missing.length;
+  let bytesUploaded = 0;
+  const progress = (d: Descriptor) => {
+    let sent = 0;
+    return (n: number) => {
+      sent += n;
+      opts.onProgress?.({ layer: d.digest, bytes: sent, total: d.size });
+    };
+  };
+
+  const missingLayers = missing.filter((d) => d.digest !== config.digest);
+  if (missing.some((d) => d.digest === config.digest)) {
+    await store.putBlob(config, () => bytesOf(image.config));
+    bytesUploaded += config.size;
+  }
+  const upload = async (d: Descriptor, first?: AsyncIterable<Uint8Array>) => {
+    const index = layerIndex.get(d.digest)!;
+    logger.debug(`uploading layer ${index} ${d.digest} (${d.size} bytes)`);
+    await store.putBlob(d, (attempt) => (attempt === 0 && first ? first : image.openLayer(index)), progress(d));
+    bytesUploaded += d.size;
+  };
+  if (image.seekable) {
+    await mapLimit(missingLayers, opts.concurrency ?? 3, (d) => upload(d));
+  } else if (missingLayers.length > 0) {
+    // Gzipped archives and image streams are read once more, in order; a retry re-reads from the start.
+    const byIndex = new Map(missingLayers.map((d) => [layerIndex.get(d.digest)!, d]));
+    for await (const { index, body } of image.streamLayers([...byIndex.keys()])) await upload(byIndex.get(index)!, body);
+  }
+
+  await store.putManifest(image.digest, image.manifest, image.mediaType, { root: true });
+  await tagManifest(store, image.digest, tags);
+  logger.info(`pushed ${store.name}@${image.digest} (${bytesUploaded} bytes uploaded, ${skipped} blobs skipped)`);
+  return {
+    repository: store.name,
+    digest: image.digest,
+    mediaType: image.mediaType,
+    configDigest: image.configDigest,
+    layers: image.layers.map(({ digest, size, mediaType, diffId }) => ({ digest, size, mediaType, diffId })),
+    tags,
+    layerEncoding: 'uncompressed',
+    bytesUploaded,
+    blobsSkipped: skipped,
+  };
+}

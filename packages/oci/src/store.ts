@@ -1,0 +1,46 @@
+import type { Logger } from '@nixrel/core';
+import type { Descriptor } from './media-types.js';
+
+/**
+ * Where images go. One seam, two implementations: an OCI image layout
+ * directory (the offline default) and a registry speaking the OCI
+ * distribution API. Pushing is then "make the store have these blobs, then
+ * this manifest, then these tags".
+ */
+export interface ImageStore {
+  /** `<host>/<repo>` or `oci:<dir>`. */
+  readonly name: string;
+  readonly logger: Logger;
+  hasBlob(d: Descriptor): Promise<boolean>;
+  /** Makes the blob present without uploading it (cross-repo mount); false when not possible. */
+  mountBlob(d: Descriptor): Promise<boolean>;
+  /** Stores a blob whose bytes `open` yields (called again, from the start, for each retry). */
+  putBlob(d: Descriptor, open: (attempt: number) => AsyncIterable<Uint8Array>, onBytes?: (n: number) => void): Promise<void>;
+  /** `ref` is a digest or a tag; `root` makes a layout list the manifest in index.json. */
+  putManifest(ref: string, bytes: Uint8Array, mediaType: string, opts?: { root?: boolean }): Promise<void>;
+  /** The descriptor a tag or digest points at, or undefined when there is none. */
+  resolve(ref: string): Promise<Descriptor | undefined>;
+  getManifest(ref: string): Promise<{ bytes: Buffer; mediaType: string; digest: string } | undefined>;
+  getBlob(digest: string, maxBytes: number): Promise<Buffer>;
+  listTags(): Promise<string[]>;
+  /** The native referrers list, or undefined when the store has no referrers API. */
+  referrers(digest: string, artifactType?: string): Promise<Descriptor[] | undefined>;
+  /** Runs `fn` with the store-wide lock for `key` (read-modify-write of shared indexes). */
+  exclusive<T>(key: string, fn: () => Promise<T>): Promise<T>;
+}
+
+/** Serialises async work per key inside this process. */
+export function keyedMutex(): <T>(key: string, fn: () => Promise<T>) => Promise<T> {
+  const tails = new Map<string, Promise<unknown>>();
+  return async <T>(key: string, fn: () => Promise<T>): Promise<T> => {
+    const prev = tails.get(key) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    tails.set(key, tail);
+    try {
+      return await run;
+    } finally {
+      if (tails.get(key) === tail) tails.delete(key);
+    }
+  };
+}

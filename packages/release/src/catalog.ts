@@ -1,0 +1,122 @@
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { assertImageName, type ImageMetadata, type ImageSpec, isReleaseError, ReleaseError, readJsonFile } from '@nixrel/core';
+
+/**
+ * Where each collection's image packages live and which flake builds them.
+ * The directory listing is the catalog: a folder with image.nix and a
+ * package.json is an image (the flakes discover the same folders with
+ * builtins.readDir), so there is no list of images to keep in step.
+ */
+export const COLLECTIONS: readonly { collection: string; dir: string; flake: string }[] = [
+  { collection: 'sbomify', dir: 'packages/images', flake: '.' },
+  { collection: 'example', dir: 'examples/images', flake: 'examples' },
+];
+
+const METADATA_STRINGS = ['title', 'description', 'licenses', 'vendor', 'homepage', 'source'] as const;
+const REQUIRED = new Set(['title', 'description']);
+
+interface ImagePackageJson {
+  name?: unknown;
+  image?: Record<string, unknown>;
+}
+
+function readMetadata(image: Record<string, unknown>, where: string): ImageMetadata {
+  const metadata: Record<string, string> = {};
+  for (const key of METADATA_STRINGS) {
+    const value = image[key];
+    if (value === undefined && !REQUIRED.has(key)) continue;
+    if (typeof value !== 'string' || value.trim() === '') {
+      throw new ReleaseError('INVALID_INPUT', `${where}: "image.${key}" must be a non-empty string`);
+    }
+    metadata[key] = value;
+  }
+  return metadata as unknown as ImageMetadata;
+}
+
+async function loadImagePackage(repoRoot: string, root: (typeof COLLECTIONS)[number], folder: string): Promise<ImageSpec | undefined> {
+  const packageDir = `${root.dir}/${folder}`;
+  const dir = join(repoRoot, packageDir);
+  const hasNix = existsSync(join(dir, 'image.nix'));
+  const hasPackage = existsSync(join(dir, 'package.json'));
+  if (!hasNix && !hasPackage) return undefined; // not an image package (e.g. an empty folder)
+  if (!hasNix) throw new ReleaseError('INVALID_INPUT', `${packageDir} has a package.json but no image.nix`);
+  if (!hasPackage) throw new ReleaseError('INVALID_INPUT', `${packageDir} has an image.nix but no package.json`);
+
+  const where = `${packageDir}/package.json`;
+  const pkg = await readJsonFile<ImagePackageJson>(join(dir, 'package.json'), 'image package.json');
+  const image = pkg.image;
+  if (!image || typeof image !== 'object') throw new ReleaseError('INVALID_INPUT', `${where}: missing the "image" object`);
+  const name = image.name;
+  if (typeof name !== 'string') throw new ReleaseError('INVALID_INPUT', `${where}: "image.name" must be a string`);
+  try {
+    assertImageName(name);
+  } catch (e) {
+    if (isReleaseError(e)) throw new ReleaseError(e.code, `${where}: ${e.message}`, { cause: e });
+    throw e;
+  }
+  if (name !== folder) throw new ReleaseError('INVALID_INPUT', `${where}: image name "${name}" must equal its folder name "${folder}"`);
+  if (pkg.name !== `@images/${name}`) throw new ReleaseError('INVALID_INPUT', `${where}: package name must be "@images/${name}", not ${JSON.stringify(pkg.name)}`);
+  if (image.collection !== root.collection) {
+    throw new ReleaseError('INVALID_INPUT', `${where}: "image.collection" is ${JSON.stringify(image.collection)}, but images under ${root.dir} belong to "${root.collection}"`);
+  }
+  return {
+    name,
+    collection: root.collection,
+    flake: root.flake,
+    attribute: name,
+    packageDir,
+    packageName: `@images/${name}`,
+    metadata: readMetadata(image, where),
+  };
+}
+
+/** Reads every image package (package.json files only; no Nix evaluation), sorted by collection then name. */
+export async function loadCatalog(repoRoot: string): Promise<ImageSpec[]> {
+  const specs: ImageSpec[] = [];
+  for (const root of COLLECTIONS) {
+    const dir = join(repoRoot, root.dir);
+    if (!existsSync(dir)) continue;
+    const folders = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+    for (const folder of folders.sort()) {
+      const spec = await loadImagePackage(repoRoot, root, folder);
+      if (spec) specs.push(spec);
+    }
+  }
+  const seen = new Map<string, ImageSpec>();
+  for (const spec of specs) {
+    const other = seen.get(spec.name);
+    if (other) {
+      throw new ReleaseError('CONFLICT', `duplicate image name "${spec.name}": declared by ${other.packageDir} and ${spec.packageDir}`);
+    }
+    seen.set(spec.name, spec);
+  }
+  return specs;
+}
+
+export function collectionsOf(catalog: ImageSpec[]): string[] {
+  return [...new Set([...COLLECTIONS.map((c) => c.collection), ...catalog.map((s) => s.collection)])].sort();
+}
+
+/** Picks images by collection and/or names; anything unknown is NOT_FOUND, naming it and what exists. */
+export function selectImages(catalog: ImageSpec[], opts: { collection?: string; images?: string[] } = {}): ImageSpec[] {
+  let selected = catalog;
+  if (opts.collection !== undefined) {
+    const known = collectionsOf(catalog);
+    if (!known.includes(opts.collection)) {
+      throw new ReleaseError('NOT_FOUND', `unknown collection "${opts.collection}"; collections: ${known.join(', ')}`);
+    }
+    selected = selected.filter((s) => s.collection === opts.collection);
+  }
+  if (opts.images && opts.images.length > 0) {
+    const byName = new Map(selected.map((s) => [s.name, s]));
+    const missing = opts.images.filter((n) => !byName.has(n));
+    if (missing.length > 0) {
+      const scope = opts.collection ? `collection "${opts.collection}"` : 'the catalog';
+      throw new ReleaseError('NOT_FOUND', `unknown image${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} in ${scope}; images: ${[...byName.keys()].join(', ') || '(none)'}`);
+    }
+    selected = [...new Set(opts.images)].map((n) => byName.get(n)!);
+  }
+  return selected;
+}

@@ -1,0 +1,193 @@
+/**
+ * `pnpm release attest <image-ref@digest> --sbom FILE [--provenance FILE]`
+ * signs the image (cosign v3 signature statement), its SLSA provenance and its
+ * SBOM, verifies each bundle, and attaches them to the image as OCI referrers.
+ *
+ * Signer: keyless when an OIDC token is available (--identity-token,
+ * --identity-token-file, SIGSTORE_ID_TOKEN, GitHub Actions) or with
+ * `--signer keyless`; otherwise (or with `--signer key` / `--key FILE`) the
+ * local key in .release/keys/, which every output labels as NOT keyless.
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  createKeylessSigner,
+  createKeySigner,
+  findIdentityToken,
+  type IdentityToken,
+  keyTrust,
+  loadOrCreateSigningKey,
+  loadSigningKey,
+  loadTrustedRoot,
+  PUBLIC_GOOD,
+  type Signer,
+  type Trust,
+} from '@nixrel/attest';
+import { type AttestationRecord, ReleaseError, registerSecret, toJson } from '@nixrel/core';
+import { parseImageRef } from '@nixrel/oci';
+import type { CliContext, Command } from '../cli-context.js';
+import { attestImage } from '../stages/attest.js';
+
+const USAGE =
+  'usage: pnpm release attest <image-ref@sha256:…> --sbom FILE [--provenance FILE] [--signer keyless|key] ' +
+  '[--fulcio-url URL] [--rekor-url URL] [--tsa-url URL] [--trusted-root FILE] [--identity-token T] ' +
+  '[--identity-token-file F] [--key FILE] [--out DIR] [--timeout SECONDS] [--json]';
+
+const KEYLESS_ONLY = ['fulcio-url', 'rekor-url', 'tsa-url', 'identity-token', 'identity-token-file'] as const;
+
+export interface SignerChoice {
+  signer: Signer;
+  trust: Trust;
+  token?: IdentityToken;
+  /** For key signing: where the public key is (to publish with the release). */
+  publicKeyPath?: string;
+}
+
+export interface SignerOptions {
+  signer?: string;
+  key?: string;
+  keyDir: string;
+  fulcioUrl?: string;
+  rekorUrl?: string;
+  tsaUrl?: string;
+  trustedRoot?: string;
+  identityToken?: string;
+  identityTokenFile?: string;
+  timeoutMs?: number;
+  env: Record<string, string | undefined>;
+}
+
+/** Picks and builds the signer; shared with the orchestrator. */
+export async function chooseSigner(opts: SignerOptions, log: CliContext['logger']): Promise<SignerChoice> {
+  if (opts.signer !== undefined && opts.signer !== 'keyless' && opts.signer !== 'key') {
+    throw new ReleaseError('USAGE', `--signer must be "keyless" or "key", not "${opts.signer}"`);
+  }
+  const wantKey = opts.signer === 'key' || (opts.signer === undefined && opts.key !== undefined);
+  if (opts.signer === 'keyless' && opts.key !== undefined) throw new ReleaseError('USAGE', '--key cannot be used with --signer keyless');
+  const token = wantKey
+    ? undefined
+    : await findIdentityToken({ token: opts.identityToken, tokenFile: opts.identityTokenFile, env: opts.env, timeoutMs: opts.timeoutMs });
+  if (opts.signer === 'keyless' && !token) {
+    throw new ReleaseError(
+      'IDENTITY_TOKEN_ERROR',
+      'keyless signing needs an OIDC token: --identity-token, --identity-token-file, SIGSTORE_ID_TOKEN, or a GitHub Actions job with "id-token: write"',
+    );
+  }
+  if (token) {
+    if (!opts.trustedRoot) {
+      throw new ReleaseError('USAGE', 'keyless signing verifies each bundle right after signing: pass --trusted-root FILE (the trusted root of the Fulcio/Rekor/TSA used)');
+    }
+    const trust = await loadTrustedRoot(opts.trustedRoot);
+    const signer = createKeylessSigner({
+      identityToken: token,
+      fulcioUrl: opts.fulcioUrl ?? PUBLIC_GOOD.fulcioUrl,
+      rekorUrl: opts.rekorUrl ?? PUBLIC_GOOD.rekorUrl,
+      tsaUrl: opts.tsaUrl ?? PUBLIC_GOOD.tsaUrl,
+      ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+    });
+    return { signer, trust, token };
+  }
+  const key = opts.key ? await loadSigningKey(opts.key) : await loadOrCreateSigningKey(opts.keyDir);
+  if (key.created) log.info(`created signing key ${key.path} (${key.fingerprint})`);
+  if (opts.signer === undefined) log.warn('no OIDC token available: signing with the local key (NOT keyless)');
+  return { signer: createKeySigner(key), trust: keyTrust(key.publicKey), ...(key.publicKeyPath ? { publicKeyPath: key.publicKeyPath } : {}) };
+}
+
+export function describeAttestation(a: AttestationRecord): string {
+  const who =
+    a.signerMode === 'keyless'
+      ? `keyless identity ${a.signerIdentity} issuer ${a.issuer}${a.rekorLogIndex !== undefined ? ` rekor #${a.rekorLogIndex}` : ''}`
+      : `key ${a.keyFingerprint} (NOT keyless)`;
+  return `${a.predicateType}  ${who}  bundle ${a.bundlePath}  referrer ${a.referrerDigest}`;
+}
+
+export const run: Command = async (args, ctx) => {
+  // Secrets first: nothing below may echo a token given on the command line.
+  const tokenAt = args.indexOf('--identity-token');
+  if (tokenAt >= 0) registerSecret(args[tokenAt + 1]);
+  for (const a of args) if (a.startsWith('--identity-token=')) registerSecret(a.slice('--identity-token='.length));
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(args);
+  } catch (e) {
+    throw new ReleaseError('USAGE', `${(e as Error).message}\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) throw new ReleaseError('USAGE', `expected one image reference, got ${positionals.length}\n${USAGE}`);
+  const image = positionals[0]!;
+  if (!values.sbom) throw new ReleaseError('USAGE', `--sbom FILE is required\n${USAGE}`);
+  const ref = parseImageRef(image);
+  if (!ref.digest) throw new ReleaseError('INVALID_INPUT', `image reference "${image}" must name a digest (…@sha256:<hex>)`);
+  const keyMode = values.signer === 'key' || (values.signer === undefined && values.key !== undefined);
+  if (keyMode) {
+    const stray = KEYLESS_ONLY.filter((f) => values[f] !== undefined);
+    if (stray.length > 0) throw new ReleaseError('USAGE', `${stray.map((f) => `--${f}`).join(', ')} only apply to keyless signing`);
+  }
+  let timeoutMs: number | undefined;
+  if (values.timeout !== undefined) {
+    const seconds = Number(values.timeout);
+    if (!Number.isFinite(seconds) || seconds <= 0) throw new ReleaseError('USAGE', `--timeout must be a positive number of seconds, not "${values.timeout}"`);
+    timeoutMs = seconds * 1000;
+  }
+
+  const releaseDir = join(ctx.repoRoot, '.release');
+  const choice = await chooseSigner(
+    {
+      signer: values.signer,
+      key: values.key,
+      keyDir: join(releaseDir, 'keys'),
+      fulcioUrl: values['fulcio-url'],
+      rekorUrl: values['rekor-url'],
+      tsaUrl: values['tsa-url'],
+      trustedRoot: values['trusted-root'],
+      identityToken: values['identity-token'],
+      identityTokenFile: values['identity-token-file'],
+      timeoutMs,
+      env: ctx.env,
+    },
+    ctx.logger,
+  );
+  ctx.logger.info(`signer: ${choice.signer.label}`);
+  const bundleDir = values.out ?? join(releaseDir, 'bundles', `${ref.name.split('/').pop()}-${ref.digest.slice(7, 19)}`);
+  const records = await attestImage({
+    image,
+    sbomPath: values.sbom,
+    ...(values.provenance ? { provenancePath: values.provenance } : {}),
+    signer: choice.signer,
+    trust: choice.trust,
+    ...(choice.token ? { expectedIssuer: choice.token.issuer } : {}),
+    bundleDir,
+    recordsRelativeTo: ctx.repoRoot,
+    registry: { logger: ctx.logger, env: ctx.env },
+    logger: ctx.logger,
+  });
+  if (values.json) {
+    ctx.out(toJson({ image, signer: { mode: choice.signer.mode, label: choice.signer.label }, attestations: records }));
+    return;
+  }
+  ctx.out(`attested ${image}\n  signer: ${choice.signer.label}`);
+  for (const r of records) ctx.out(`  ${describeAttestation(r)}`);
+};
+
+function parse(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      sbom: { type: 'string' },
+      provenance: { type: 'string' },
+      signer: { type: 'string' },
+      'fulcio-url': { type: 'string' },
+      'rekor-url': { type: 'string' },
+      'tsa-url': { type: 'string' },
+      'trusted-root': { type: 'string' },
+      'identity-token': { type: 'string' },
+      'identity-token-file': { type: 'string' },
+      key: { type: 'string' },
+      out: { type: 'string' },
+      timeout: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+}

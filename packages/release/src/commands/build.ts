@@ -1,0 +1,39 @@
+import { parseArgs } from 'node:util';
+import { ReleaseError } from '@nixrel/core';
+import { collectionsOf, loadCatalog, selectImages } from '../catalog.js';
+import type { Command } from '../cli-context.js';
+import { buildImages } from '../stages/build.js';
+
+const USAGE = 'usage: pnpm release build --collection <name> [--images a,b] [--rebuild] [--json]';
+
+/** Builds images with Nix and prints each artifact (store path, format, metadata). */
+export const run: Command = async (args, ctx) => {
+  let values: { collection?: string; images?: string; rebuild?: boolean; json?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { collection: { type: 'string' }, images: { type: 'string' }, rebuild: { type: 'boolean' }, json: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    throw new ReleaseError('USAGE', `${(e as Error).message}\n${USAGE}`);
+  }
+  const catalog = await loadCatalog(ctx.repoRoot);
+  if (values.collection === undefined && values.images === undefined) {
+    throw new ReleaseError('USAGE', `name a collection (${collectionsOf(catalog).join(', ')}) or images\n${USAGE}`);
+  }
+  const names = values.images?.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  if (values.images !== undefined && (!names || names.length === 0)) throw new ReleaseError('USAGE', `--images needs at least one name\n${USAGE}`);
+  const specs = selectImages(catalog, { ...(values.collection === undefined ? {} : { collection: values.collection }), ...(names ? { images: names } : {}) });
+  if (specs.length === 0) throw new ReleaseError('NOT_FOUND', `collection "${values.collection}" has no images`);
+
+  const artifacts = await buildImages(specs, { repoRoot: ctx.repoRoot, logger: ctx.logger, env: ctx.env, rebuild: values.rebuild === true });
+  if (values.json) {
+    ctx.out(JSON.stringify(artifacts, null, 2));
+    return;
+  }
+  for (const a of artifacts) {
+    ctx.out(`${a.name} ${a.version} (${a.format})\n  image: ${a.outPath}\n  sbom input: ${a.closurePath}\n  ${a.metadata.title}: ${a.metadata.description}${a.metadata.licenses ? ` [${a.metadata.licenses}]` : ''}`);
+  }
+};

@@ -1,0 +1,87 @@
+import { parseArgs } from 'node:util';
+import { ReleaseError } from '@nixrel/core';
+import type { CliContext } from '../cli-context.js';
+import type { ReleaseOptions } from '../cut-release.js';
+import { lineReporter, type ProgressReporter, silentReporter, terminalReporter } from '../progress.js';
+
+/** Flags shared by `pnpm release` and its distributed parts (plan, image, attest-all, collect). */
+export const RELEASE_FLAGS = {
+  collection: { type: 'string' },
+  images: { type: 'string' },
+  registry: { type: 'string' },
+  version: { type: 'string' },
+  signer: { type: 'string' },
+  'fulcio-url': { type: 'string' },
+  'rekor-url': { type: 'string' },
+  'tsa-url': { type: 'string' },
+  'trusted-root': { type: 'string' },
+  'identity-token': { type: 'string' },
+  'identity-token-file': { type: 'string' },
+  key: { type: 'string' },
+  'certificate-identity': { type: 'string' },
+  'certificate-identity-regexp': { type: 'string' },
+  'certificate-oidc-issuer': { type: 'string' },
+  concurrency: { type: 'string' },
+  out: { type: 'string' },
+  reproduce: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
+
+export const DEFAULT_COLLECTION = 'example';
+
+export function parseReleaseArgs(args: string[], usage: string) {
+  try {
+    return parseArgs({ args, options: RELEASE_FLAGS, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new ReleaseError('USAGE', `${(e as Error).message}\n${usage}`);
+  }
+}
+
+type Values = ReturnType<typeof parseReleaseArgs>['values'];
+
+/** Live table on a terminal, plain lines in CI or a pipe, nothing but the result with --json. */
+function reporterFor(ctx: CliContext, json: boolean): ProgressReporter {
+  if (json) return silentReporter();
+  if (process.stderr.isTTY && !ctx.env.CI) return terminalReporter(process.stderr);
+  return lineReporter((line) => process.stderr.write(`${line}\n`));
+}
+
+export function releaseOptions(values: Values, ctx: CliContext): ReleaseOptions {
+  const concurrency = values.concurrency === undefined ? 2 : Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16) {
+    throw new ReleaseError('USAGE', `--concurrency must be a whole number from 1 to 16, not "${values.concurrency}"`);
+  }
+  const images = values.images?.split(',').map((s) => s.trim()).filter(Boolean);
+  if (values.images !== undefined && (!images || images.length === 0)) throw new ReleaseError('USAGE', '--images needs at least one image name');
+  const policy = {
+    ...(values['certificate-identity'] ? { certificateIdentity: values['certificate-identity'] } : {}),
+    ...(values['certificate-identity-regexp'] ? { certificateIdentityRegexp: values['certificate-identity-regexp'] } : {}),
+    ...(values['certificate-oidc-issuer'] ? { certificateOidcIssuer: values['certificate-oidc-issuer'] } : {}),
+  };
+  return {
+    repoRoot: ctx.repoRoot,
+    collection: values.collection ?? DEFAULT_COLLECTION,
+    ...(images ? { images } : {}),
+    ...(values.registry ? { registry: values.registry } : {}),
+    ...(values.version ? { version: values.version } : {}),
+    signer: {
+      ...(values.signer ? { signer: values.signer } : {}),
+      ...(values.key ? { key: values.key } : {}),
+      ...(values['fulcio-url'] ? { fulcioUrl: values['fulcio-url'] } : {}),
+      ...(values['rekor-url'] ? { rekorUrl: values['rekor-url'] } : {}),
+      ...(values['tsa-url'] ? { tsaUrl: values['tsa-url'] } : {}),
+      ...(values['trusted-root'] ? { trustedRoot: values['trusted-root'] } : {}),
+      ...(values['identity-token'] ? { identityToken: values['identity-token'] } : {}),
+      ...(values['identity-token-file'] ? { identityTokenFile: values['identity-token-file'] } : {}),
+    },
+    policy,
+    reproduce: values.reproduce ?? false,
+    dryRun: values['dry-run'] ?? false,
+    concurrency,
+    ...(values.out ? { outDir: values.out } : {}),
+    env: ctx.env,
+    logger: ctx.logger,
+    progress: reporterFor(ctx, values.json ?? false),
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * `pnpm release reproduce [--manifest FILE] [--collection C] [--json]`
+ * Rebuilds every image of a release with Nix, recomputes its digest from the
+ * rebuilt output without pushing, and records match or mismatch (with the
+ * differing layers) in the manifest.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { currentNixSystem, nixEnvFor } from '@nixrel/nix';
+import { readJsonFile, ReleaseError, toJson, validateManifest, writeJsonAtomic } from '@nixrel/core';
+import { loadCatalog } from '../catalog.js';
+import type { Command } from '../cli-context.js';
+import { forEachBounded, throwIfFailed } from '../cut-release.js';
+import { flakeRef } from '../stages/build.js';
+import { reproduceImage } from '../stages/reproduce.js';
+import { readPointer } from '../state.js';
+import { DEFAULT_COLLECTION } from './release-args.js';
+
+const USAGE = 'usage: pnpm release reproduce [--manifest FILE] [--collection C] [--json]';
+
+export const run: Command = async (args, ctx) => {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(args);
+  } catch (e) {
+    throw new ReleaseError('USAGE', `${(e as Error).message}\n${USAGE}`);
+  }
+  const { values } = parsed;
+  let manifestPath = values.manifest ? resolve(ctx.env.INIT_CWD ?? ctx.repoRoot, values.manifest) : undefined;
+  if (!manifestPath) {
+    const collection = values.collection ?? DEFAULT_COLLECTION;
+    const last = await readPointer(join(ctx.repoRoot, '.release'), collection);
+    if (!last) throw new ReleaseError('NOT_FOUND', `no release of "${collection}" in .release/: pass --manifest FILE`);
+    manifestPath = join(ctx.repoRoot, '.release', last.version, 'release.json');
+  }
+  if (!existsSync(manifestPath)) throw new ReleaseError('NOT_FOUND', `release manifest not found: ${manifestPath}`);
+  const manifest = validateManifest(await readJsonFile(manifestPath, 'release manifest'), manifestPath);
+  const catalog = await loadCatalog(ctx.repoRoot);
+  const env = nixEnvFor(ctx.env);
+  const system = currentNixSystem();
+
+  const failures = await forEachBounded(manifest.images, 1, async (image) => {
+    const spec = catalog.find((s) => s.name === image.name && s.collection === image.collection);
+    if (!spec) throw new ReleaseError('NOT_FOUND', `image "${image.name}" of the manifest is not in this checkout's catalog`);
+    const installable = `${flakeRef(ctx.repoRoot, spec.flake)}#packages.${image.build?.system ?? system}.${spec.attribute}`;
+    ctx.logger.info(`${image.name}: rebuilding ${installable}`);
+    image.reproducibility = await reproduceImage(image, { env, cwd: ctx.repoRoot, installable });
+  });
+  throwIfFailed(failures, 'to rebuild');
+  await writeJsonAtomic(manifestPath, validateManifest(manifest, manifestPath));
+  // Keep the release's state records in step, so a re-render of the page shows it.
+  const stateDir = dirname(manifestPath);
+  for (const image of manifest.images) {
+    const recordPath = join(stateDir, 'images', `${image.name}.json`);
+    if (existsSync(recordPath)) await writeJsonAtomic(recordPath, image);
+  }
+
+  if (values.json) ctx.out(toJson(manifest.images.map((i) => ({ name: i.name, digest: i.digest, ...i.reproducibility }))));
+  else {
+    for (const i of manifest.images) {
+      const r = i.reproducibility!;
+      ctx.out(
+        r.match
+          ? `${i.name}: reproduced ${i.digest}`
+          : `${i.name}: NOT reproducible: rebuilt ${r.rebuiltDigest}, released ${i.digest}; differing layers: ${r.differingLayers.map((l) => `#${l.index} ${l.expected} -> ${l.actual}`).join(', ')}`,
+      );
+    }
+    ctx.out(`recorded in ${relative(ctx.repoRoot, manifestPath)}`);
+  }
+  if (manifest.images.some((i) => !i.reproducibility?.match)) process.exitCode = 1;
+};
+
+function parse(args: string[]) {
+  return parseArgs({
+    args,
+    strict: true,
+    options: { manifest: { type: 'string' }, collection: { type: 'string' }, json: { type: 'boolean' } },
+  });
+}

@@ -1,0 +1,86 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ReleaseError, type SbomQuality, type SbomRecord } from '@nixrel/core';
+import { generateSbom, sbomTimestamp } from '@nixrel/sbom';
+import { collectionsOf, loadCatalog, selectImages } from '../catalog.js';
+import type { CliContext, Command } from '../cli-context.js';
+import { readSourceInfo } from '../source.js';
+import { buildImages } from '../stages/build.js';
+
+const USAGE = 'usage: pnpm release sbom --collection <name> [--images a,b] [--out DIR] [--json]';
+const DEFAULT_OUT = '.release/sbom';
+
+function percent(share: number): string {
+  return `${Math.round(share * 100)}%`;
+}
+
+/** One line of shares and one of NTIA gaps, for people reading the terminal. */
+export function qualityLines(q: SbomQuality): string[] {
+  const shares = `licence ${percent(q.withLicense)}, purl ${percent(q.withPurl)}, hash ${percent(q.withHash)}, supplier ${percent(q.withSupplier)}, version ${percent(q.withVersion)}`;
+  const gaps = q.ntia.filter((e) => !e.satisfied);
+  const ntia = gaps.length === 0 ? 'NTIA minimum elements: all present' : `NTIA minimum elements missing: ${gaps.map((e) => `${e.element} (${e.detail ?? 'missing'})`).join('; ')}`;
+  return [shares, ntia];
+}
+
+/**
+ * The SBOM clock: SOURCE_DATE_EPOCH when set, else the commit time of HEAD,
+ * so that the same commit gives the same SBOM bytes.
+ */
+async function sourceDateEpoch(ctx: CliContext): Promise<number> {
+  if (ctx.env.SOURCE_DATE_EPOCH !== undefined && ctx.env.SOURCE_DATE_EPOCH !== '') {
+    return sbomTimestamp(ctx.env).getTime() / 1000;
+  }
+  const { commitTime } = await readSourceInfo(ctx.repoRoot, ctx.env);
+  ctx.logger.info(`SOURCE_DATE_EPOCH not set: SBOM timestamps use the commit time of HEAD (${commitTime})`);
+  return commitTime;
+}
+
+/** Builds the images if needed and writes `<name>.cdx.json` for each, validated. */
+export const run: Command = async (args, ctx) => {
+  let values: { collection?: string; images?: string; out?: string; json?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { collection: { type: 'string' }, images: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    throw new ReleaseError('USAGE', `${(e as Error).message}\n${USAGE}`);
+  }
+  if (values.out !== undefined && values.out.trim() === '') throw new ReleaseError('USAGE', `--out needs a directory\n${USAGE}`);
+  const catalog = await loadCatalog(ctx.repoRoot);
+  if (values.collection === undefined && values.images === undefined) {
+    throw new ReleaseError('USAGE', `name a collection (${collectionsOf(catalog).join(', ')}) or images\n${USAGE}`);
+  }
+  const names = values.images?.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  if (values.images !== undefined && (!names || names.length === 0)) throw new ReleaseError('USAGE', `--images needs at least one name\n${USAGE}`);
+  const specs = selectImages(catalog, { ...(values.collection === undefined ? {} : { collection: values.collection }), ...(names ? { images: names } : {}) });
+  if (specs.length === 0) throw new ReleaseError('NOT_FOUND', `collection "${values.collection}" has no images`);
+
+  // Settle the clock before building, so a bad SOURCE_DATE_EPOCH fails fast.
+  const epoch = await sourceDateEpoch(ctx);
+  const outDir = resolve(ctx.repoRoot, values.out ?? DEFAULT_OUT);
+  const artifacts = await buildImages(specs, { repoRoot: ctx.repoRoot, logger: ctx.logger, env: ctx.env });
+
+  const results: (SbomRecord & { name: string })[] = [];
+  for (const artifact of artifacts) {
+    const record = await generateSbom({
+      closureFile: artifact.closurePath,
+      outFile: resolve(outDir, `${artifact.name}.cdx.json`),
+      sourceDateEpoch: epoch,
+      checkStore: true,
+    });
+    ctx.logger.info(`${artifact.name}: ${record.components} components, SBOM ${record.path}`);
+    results.push({ name: artifact.name, ...record });
+  }
+
+  if (values.json) {
+    ctx.out(JSON.stringify({ images: results }, null, 2));
+    return;
+  }
+  for (const r of results) {
+    const licences = Object.entries(r.licences).map(([l, n]) => `${l} (${n})`).join(', ') || 'none known';
+    ctx.out([`${r.name}: ${r.components} components -> ${r.path}`, `  digest ${r.digest}`, `  licences: ${licences}`, ...qualityLines(r.quality).map((l) => `  ${l}`)].join('\n'));
+  }
+};

@@ -1,0 +1,126 @@
+/**
+ * `pnpm verify <image-ref> [--type T]... --certificate-identity ID|--certificate-identity-regexp RE
+ *  --certificate-oidc-issuer ISS --trusted-root FILE` (keyless) or `... --key FILE` (key-signed):
+ * finds the image's Sigstore bundles among its OCI referrers and verifies each
+ * required attestation type. `--type` takes cosign's names (sign,
+ * slsaprovenance1, cyclonedx, ...) or a predicate type URI; default: the image
+ * signature, SLSA provenance and the SBOM.
+ *
+ * `pnpm verify --manifest release.json [--trusted-root FILE]` verifies a whole
+ * release from the bundle files it lists, with the policy its signer fields state.
+ *
+ * Prints what was verified per image; exits non-zero naming every failure.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { IMAGE_PREDICATE_TYPES, keyTrust, loadPublicKey, loadTrustedRoot, predicateTypeFromName, type Trust } from '@nixrel/attest';
+import { ReleaseError, toJson, type VerificationPolicy } from '@nixrel/core';
+import type { CliContext, Command } from '../cli-context.js';
+import { type ImageVerificationResult, verifyImageAttestations, verifyReleaseBundles } from '../stages/attest.js';
+
+const USAGE =
+  'usage: pnpm verify <image-ref> [--type slsaprovenance1|cyclonedx|sign|<uri>]... ' +
+  '(--certificate-identity ID | --certificate-identity-regexp RE) --certificate-oidc-issuer URL --trusted-root FILE | --key FILE [--json]\n' +
+  '       pnpm verify --manifest release.json [--trusted-root FILE] [--json]';
+
+function parse(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      type: { type: 'string', multiple: true },
+      'certificate-identity': { type: 'string' },
+      'certificate-identity-regexp': { type: 'string' },
+      'certificate-oidc-issuer': { type: 'string' },
+      'trusted-root': { type: 'string' },
+      key: { type: 'string' },
+      manifest: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+}
+
+function report(results: ImageVerificationResult[], ctx: CliContext, json: boolean): void {
+  if (json) {
+    ctx.out(
+      toJson({
+        ok: results.every((r) => r.record.ok),
+        images: results.map((r) => ({
+          image: r.image,
+          ...r.record,
+          attestations: r.details.verified.map(({ statement: _statement, ...v }) => v),
+          problems: r.details.failures,
+        })),
+      }),
+    );
+  } else {
+    for (const r of results) {
+      ctx.out(`${r.record.ok ? 'verified' : 'FAILED'} ${r.image}`);
+      for (const v of r.details.verified) {
+        const who =
+          v.signerMode === 'keyless'
+            ? `keyless identity ${v.identity} issuer ${v.issuer}${v.rekorLogIndex !== undefined ? ` rekor #${v.rekorLogIndex}` : ''}`
+            : `key ${v.keyFingerprint} (NOT keyless)`;
+        ctx.out(`  ok    ${v.predicateType}  ${who}${v.signedAt ? `  signed ${v.signedAt}` : ''}  (${v.source})`);
+      }
+      for (const f of r.record.failures) ctx.out(`  FAIL  ${f}`);
+    }
+  }
+  const failed = results.filter((r) => !r.record.ok);
+  if (failed.length > 0) {
+    throw new ReleaseError(
+      'VERIFICATION_FAILED',
+      `verification failed for ${failed.map((r) => r.image).join(', ')}`,
+      { details: failed.flatMap((r) => r.record.failures.map((f) => `${r.image}: ${f}`)) },
+    );
+  }
+}
+
+export const run: Command = async (args, ctx) => {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(args);
+  } catch (e) {
+    throw new ReleaseError('USAGE', `${(e as Error).message}\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  const json = values.json ?? false;
+  const trustedRoot = values['trusted-root'] ? await loadTrustedRoot(values['trusted-root']) : undefined;
+
+  if (values.manifest) {
+    if (positionals.length > 0) throw new ReleaseError('USAGE', `--manifest verifies a whole release; drop "${positionals.join(' ')}"\n${USAGE}`);
+    const identityFlags = ['type', 'certificate-identity', 'certificate-identity-regexp', 'certificate-oidc-issuer', 'key'] as const;
+    const stray = identityFlags.filter((f) => values[f] !== undefined);
+    if (stray.length > 0) throw new ReleaseError('USAGE', `with --manifest the policy comes from the manifest's signer; drop ${stray.map((f) => `--${f}`).join(', ')}`);
+    report(await verifyReleaseBundles(resolve(values.manifest), trustedRoot), ctx, json);
+    return;
+  }
+
+  if (positionals.length !== 1) throw new ReleaseError('USAGE', `expected one image reference, got ${positionals.length}\n${USAGE}`);
+  const predicateTypes = values.type?.length ? values.type.map(predicateTypeFromName) : [...IMAGE_PREDICATE_TYPES];
+  let trust: Trust;
+  let policy: VerificationPolicy;
+  if (values.key) {
+    const keylessFlags = ['certificate-identity', 'certificate-identity-regexp', 'certificate-oidc-issuer', 'trusted-root'] as const;
+    const stray = keylessFlags.filter((f) => values[f] !== undefined);
+    if (stray.length > 0) throw new ReleaseError('USAGE', `${stray.map((f) => `--${f}`).join(', ')} apply to keyless bundles, not with --key`);
+    trust = keyTrust(await loadPublicKey(values.key));
+    policy = { keyFingerprint: trust.mode === 'key' ? trust.fingerprint : undefined, predicateTypes };
+  } else {
+    if (!trustedRoot) throw new ReleaseError('USAGE', `keyless verification needs --trusted-root FILE (or --key FILE for key-signed images)\n${USAGE}`);
+    if (values['certificate-identity'] === undefined && values['certificate-identity-regexp'] === undefined) {
+      throw new ReleaseError('USAGE', `give --certificate-identity or --certificate-identity-regexp\n${USAGE}`);
+    }
+    if (values['certificate-oidc-issuer'] === undefined) throw new ReleaseError('USAGE', `give --certificate-oidc-issuer\n${USAGE}`);
+    trust = trustedRoot;
+    policy = {
+      ...(values['certificate-identity'] !== undefined ? { certificateIdentity: values['certificate-identity'] } : {}),
+      ...(values['certificate-identity-regexp'] !== undefined ? { certificateIdentityRegexp: values['certificate-identity-regexp'] } : {}),
+      certificateOidcIssuer: values['certificate-oidc-issuer'],
+      predicateTypes,
+    };
+  }
+  const result = await verifyImageAttestations(positionals[0]!, { policy, trust, registry: { logger: ctx.logger, env: ctx.env } });
+  report([result], ctx, json);
+};
