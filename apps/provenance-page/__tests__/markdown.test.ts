@@ -1,8 +1,8 @@
 import { marked } from 'marked';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { mdCodeBlock, mdText } from '../src/markdown.js';
 import { renderPage } from '../src/index.js';
+import { mdCodeBlock, mdText } from '../src/markdown.js';
 import { fixtureRelease, HOSTILE, makeHostile, parsePage, type TestRelease } from './helpers.js';
 
 let release: TestRelease | undefined;
@@ -10,6 +10,11 @@ afterEach(async () => {
   await release?.cleanup();
   release = undefined;
 });
+
+/** Rendered Markdown as a document (marked gives a body fragment). */
+function mdDoc(html: string) {
+  return parsePage(`<!doctype html><html><body>${html}</body></html>`);
+}
 
 function splitFrontMatter(markdown: string) {
   const m = /^---\n([\s\S]*?)\n---\n([\s\S]*)$/.exec(markdown);
@@ -28,7 +33,7 @@ describe('provenance.md', () => {
       collection: 'sbomify',
       version: 'sbomify-v26.1.0-20260405.6',
     });
-    const md = parsePage(await marked.parse(body, { gfm: true }));
+    const md = mdDoc(await marked.parse(body, { gfm: true }));
     const html = parsePage(indexHtml);
     const mdH2 = [...md.querySelectorAll('h2')].map((h) => h.textContent);
     const htmlH2 = [...html.querySelectorAll('h2')].map((h) => h.textContent);
@@ -56,7 +61,7 @@ describe('provenance.md', () => {
   it('prefixes file links with basePath for docs sites', async () => {
     release = await fixtureRelease('keyless');
     const { markdown, indexHtml } = await renderPage({ manifestPath: release.manifestPath, outDir: release.outDir, basePath: '/packages/releases/v1/' });
-    const md = parsePage(await marked.parse(splitFrontMatter(markdown).body));
+    const md = mdDoc(await marked.parse(splitFrontMatter(markdown).body));
     expect(md.querySelector('a[href="/packages/releases/v1/sbom/postgres.cdx.json"]')).not.toBeNull();
     // The HTML page keeps relative links.
     expect(parsePage(indexHtml).querySelector('a[href="sbom/postgres.cdx.json"]')).not.toBeNull();
@@ -67,7 +72,7 @@ describe('provenance.md', () => {
     const { markdown } = await renderPage({ manifestPath: release.manifestPath, outDir: release.outDir });
     const { front, body } = splitFrontMatter(markdown);
     expect(typeof front.title).toBe('string');
-    const doc = parsePage(await marked.parse(body, { gfm: true }));
+    const doc = mdDoc(await marked.parse(body, { gfm: true }));
     expect(doc.querySelectorAll('script, img, iframe')).toHaveLength(0);
     for (const el of doc.querySelectorAll('*')) for (const attr of el.attributes) expect(attr.name.startsWith('on')).toBe(false);
     for (const a of doc.querySelectorAll('[href]')) expect(a.getAttribute('href')!.toLowerCase()).not.toMatch(/^(javascript|data|vbscript):/);
@@ -89,7 +94,7 @@ describe('Markdown escaping', () => {
 
   it('fences code longer than any backtick run inside it', async () => {
     const code = 'echo ```` done';
-    const doc = parsePage(await marked.parse(mdCodeBlock(code)));
+    const doc = mdDoc(await marked.parse(mdCodeBlock(code)));
     expect(doc.querySelector('pre code')!.textContent).toBe(`${code}\n`);
   });
 });

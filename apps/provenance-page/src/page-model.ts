@@ -441,6 +441,7 @@ function nixCommands(ctx: ReleaseContext): { nixCommands: PageCommand[]; nixUnav
   const { manifest } = ctx;
   const byRef = new Map<string, string[]>();
   for (const image of manifest.images) {
+    if (image.flake === undefined) return { nixCommands: [], nixUnavailable: `release.json does not record which flake builds ${image.name}` };
     const ref = sourceFlakeRef(safeHttpUrl(manifest.source.url), ctx.githubSlug, manifest.source.commit, image.flake);
     if (!ref) {
       return { nixCommands: [], nixUnavailable: 'release.json records no fetchable URL for the source repository' };

@@ -48,7 +48,7 @@ export function linkedFiles(manifest: ReleaseManifest): LinkedFile[] {
   const seen = new Map<string, LinkedFile>();
   for (const f of files) {
     const prior = seen.get(f.path);
-    if (prior && prior.digest && f.digest && prior.digest !== f.digest) {
+    if (prior?.digest && f.digest && prior.digest !== f.digest) {
       throw new ReleaseError('INVALID_INPUT', `release manifest gives ${f.path} two digests (${prior.field} and ${f.field})`);
     }
     if (!prior) seen.set(f.path, f);

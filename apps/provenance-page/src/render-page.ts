@@ -6,8 +6,8 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ReleaseError, validateManifest, writeFileAtomic } from '@nixrel/core';
 import type { ReleaseManifest } from '@nixrel/core';
+import { ReleaseError, validateManifest, writeFileAtomic } from '@nixrel/core';
 import type { MissingFact } from './facts.js';
 import { relativeFileHref } from './links.js';
 import { buildPageModel } from './page-model.js';

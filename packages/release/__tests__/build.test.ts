@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,8 +7,7 @@ import { offlineNixEnv } from '@nixrel/testkit/nix';
 import { describe, expect, it } from 'vitest';
 import { loadCatalog, selectImages } from '../src/catalog.js';
 import { buildImages, flakeRef } from '../src/stages/build.js';
-import { repoRoot, scratchRepo } from './helpers.js';
-import { execFileSync } from 'node:child_process';
+import { repoRoot, scratchRepo } from './image-test-helpers.js';
 
 const env = offlineNixEnv();
 

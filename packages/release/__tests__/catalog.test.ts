@@ -2,7 +2,7 @@ import { ReleaseError } from '@nixrel/core';
 import { makeTempTree } from '@nixrel/testkit/nix';
 import { describe, expect, it } from 'vitest';
 import { loadCatalog, selectImages } from '../src/catalog.js';
-import { repoRoot } from './helpers.js';
+import { repoRoot } from './image-test-helpers.js';
 
 const SEVEN = ['minio', 'postgres', 'redis', 'sbomify-app', 'sbomify-caddy-dev', 'sbomify-keycloak', 'sbomify-minio-init'];
 

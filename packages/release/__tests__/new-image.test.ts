@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { offlineNixEnv } from '@nixrel/testkit/nix';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitStatus, repoRoot, runCli, scratchRepo } from './helpers.js';
+import { gitStatus, repoRoot, runCli, scratchRepo } from './image-test-helpers.js';
 
 // The CLI adds the offline Nix settings itself when asked to.
 const env: NodeJS.ProcessEnv = { ...process.env, RELEASE_NIX_OFFLINE: '1' };

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { offlineNixEnv } from '@nixrel/testkit/nix';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from './helpers.js';
+import { repoRoot } from './image-test-helpers.js';
 
 const exec = promisify(execFile);
 const env = offlineNixEnv();

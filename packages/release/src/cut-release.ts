@@ -10,7 +10,7 @@
  * directory (page, collection tags) is published before every image verified.
  */
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { buildProvenance, githubActionsContext, LOCAL_BUILDER_ID } from '@nixrel/attest';
 import {
@@ -413,6 +413,8 @@ export async function finishRelease(ctx: ReleaseContext, records: ImageRecord[],
     await copyFile(source, join(state.dir, publicKeyPath));
   }
   const signerIdentity = first?.signerIdentity;
+  // The manifest lists the collection tag the images get once all of this is written.
+  for (const record of records) if (!record.tags.includes(ctx.version)) record.tags.push(ctx.version);
   const manifest = assembleManifest({
     collection: opts.collection,
     version: ctx.version,
@@ -442,18 +444,21 @@ export async function finishRelease(ctx: ReleaseContext, records: ImageRecord[],
 
   // The page is rendered aside and moved into place whole: no half page, ever.
   opts.progress.step('rendering the provenance page');
-  const pageDir = resolve(opts.repoRoot, opts.outDir ?? join('site', ctx.version));
-  const staging = `${pageDir}.partial`;
+  const pageDir = resolve(opts.env.INIT_CWD ?? opts.repoRoot, opts.outDir ?? join(opts.repoRoot, 'site', ctx.version));
+  const staging = join(state.dir, 'page.partial');
   await rm(staging, { recursive: true, force: true });
   await renderPage({ manifestPath, outDir: staging, strict: true });
   await rm(pageDir, { recursive: true, force: true });
   await mkdir(dirname(pageDir), { recursive: true });
-  await rename(staging, pageDir);
+  await rename(staging, pageDir).catch(async (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EXDEV') throw e;
+    await cp(staging, pageDir, { recursive: true });
+    await rm(staging, { recursive: true, force: true });
+  });
 
   opts.progress.step(`tagging every image ${ctx.version}`);
   for (const record of records) {
     await addTags(`${imageRepository(ctx.registry, record.name)}@${record.digest}`, [ctx.version], ctx.registryOptions);
-    if (!record.tags.includes(ctx.version)) record.tags.push(ctx.version);
     await state.writeRecord(record);
   }
   await writePointer(ctx.stateRoot, {

@@ -45,7 +45,7 @@ describe('Fulcio', () => {
   test('a plain subject identity becomes the SAN as is', async () => {
     const { status, body } = await requestCertificate(await stack.mintToken({ identity: 'release-bot@example.com' }));
     expect(status).toBe(201);
-    expect(new X509Certificate(body.signedCertificateEmbeddedSct.chain.certificates[0]).subjectAltName).toContain('release-bot@example.com');
+    expect(new X509Certificate(body.signedCertificateEmbeddedSct.chain.certificates[0]!).subjectAltName).toContain('release-bot@example.com');
   });
 
   test.each([
@@ -108,7 +108,7 @@ describe('issuer and trust root', () => {
   test('discovery, JWKS and the GitHub Actions token endpoint', async () => {
     const discovery = await (await fetch(`${stack.issuerUrl}/.well-known/openid-configuration`)).json();
     expect(discovery).toMatchObject({ issuer: stack.issuerUrl, jwks_uri: `${stack.issuerUrl}/jwks` });
-    expect((await (await fetch(`${stack.issuerUrl}/jwks`)).json()).keys).toHaveLength(1);
+    expect(((await (await fetch(`${stack.issuerUrl}/jwks`)).json()) as { keys: unknown[] }).keys).toHaveLength(1);
     const { url, token } = stack.actionsTokenRequest;
     const ok = await fetch(`${url}?audience=sigstore`, { headers: { Authorization: `Bearer ${token}` } });
     expect(decodeJwt(((await ok.json()) as { value: string }).value)).toMatchObject({

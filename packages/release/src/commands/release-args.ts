@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ReleaseError } from '@nixrel/core';
+import { createLogger, ReleaseError } from '@nixrel/core';
 import type { CliContext } from '../cli-context.js';
 import type { ReleaseOptions } from '../cut-release.js';
 import { lineReporter, type ProgressReporter, silentReporter, terminalReporter } from '../progress.js';
@@ -81,7 +81,8 @@ export function releaseOptions(values: Values, ctx: CliContext): ReleaseOptions 
     concurrency,
     ...(values.out ? { outDir: values.out } : {}),
     env: ctx.env,
-    logger: ctx.logger,
+    // The progress view tells what each image is doing; stage logs only when asked.
+    logger: ctx.env.RELEASE_LOG_LEVEL ? ctx.logger : createLogger({ level: 'warn' }),
     progress: reporterFor(ctx, values.json ?? false),
   };
 }

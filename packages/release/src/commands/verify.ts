@@ -13,7 +13,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { IMAGE_PREDICATE_TYPES, keyTrust, loadPublicKey, loadTrustedRoot, predicateTypeFromName, type Trust } from '@nixrel/attest';
+import { IMAGE_PREDICATE_TYPES, keyFingerprint, keyTrust, loadPublicKey, loadTrustedRoot, predicateTypeFromName, type Trust } from '@nixrel/attest';
 import { ReleaseError, toJson, type VerificationPolicy } from '@nixrel/core';
 import type { CliContext, Command } from '../cli-context.js';
 import { type ImageVerificationResult, verifyImageAttestations, verifyReleaseBundles } from '../stages/attest.js';
@@ -105,8 +105,9 @@ export const run: Command = async (args, ctx) => {
     const keylessFlags = ['certificate-identity', 'certificate-identity-regexp', 'certificate-oidc-issuer', 'trusted-root'] as const;
     const stray = keylessFlags.filter((f) => values[f] !== undefined);
     if (stray.length > 0) throw new ReleaseError('USAGE', `${stray.map((f) => `--${f}`).join(', ')} apply to keyless bundles, not with --key`);
-    trust = keyTrust(await loadPublicKey(values.key));
-    policy = { keyFingerprint: trust.mode === 'key' ? trust.fingerprint : undefined, predicateTypes };
+    const publicKey = await loadPublicKey(values.key);
+    trust = keyTrust(publicKey);
+    policy = { keyFingerprint: keyFingerprint(publicKey), predicateTypes };
   } else {
     if (!trustedRoot) throw new ReleaseError('USAGE', `keyless verification needs --trusted-root FILE (or --key FILE for key-signed images)\n${USAGE}`);
     if (values['certificate-identity'] === undefined && values['certificate-identity-regexp'] === undefined) {

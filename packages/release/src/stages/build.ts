@@ -59,26 +59,53 @@ function checkEvaluated(spec: ImageSpec, value: EvaluatedImage | undefined, wher
   return value;
 }
 
+/** An image's facts as its flake evaluates them, before anything is built. */
+export interface EvaluatedImageFacts extends EvaluatedImage {
+  collection: string;
+  system: string;
+  /** Installable of the image, e.g. `path:/repo/examples#packages.x86_64-linux.hello`. */
+  installable: string;
+}
+
 /**
- * Builds images with Nix: per flake, ONE evaluation for the metadata of all
- * requested images and ONE `nix build` of all their images and SBOM inputs.
+ * Evaluates the requested images' metadata: ONE `nix eval` per flake of its
+ * `imageMetadata.<system>`, narrowed to the requested names so the others are
+ * never evaluated. Nothing is built.
  */
-export async function buildImages(specs: ImageSpec[], opts: BuildOptions): Promise<ImageArtifact[]> {
+export async function evaluateImages(specs: ImageSpec[], opts: BuildOptions): Promise<EvaluatedImageFacts[]> {
   const env = nixEnvFor(opts.env ?? process.env);
   const system = opts.system ?? currentNixSystem();
-  const nix = { env, logger: opts.logger, cwd: opts.repoRoot };
-  const artifacts = new Map<string, ImageArtifact>();
-
+  const facts = new Map<string, EvaluatedImageFacts>();
   for (const [flake, group] of groupByFlake(specs)) {
     const ref = flakeRef(opts.repoRoot, flake);
     const where = `${ref}#imageMetadata.${system}`;
     opts.logger.info(`evaluating ${group.length} image(s) in ${ref}`);
-    const evaluated = await evalJson<Record<string, EvaluatedImage>>(where, { ...nix, apply: pickApply(group) });
-    const facts = group.map((spec) => checkEvaluated(spec, evaluated[spec.attribute], where));
+    const evaluated = await evalJson<Record<string, EvaluatedImage>>(where, { env, logger: opts.logger, cwd: opts.repoRoot, apply: pickApply(group) });
+    for (const spec of group) {
+      const fact = checkEvaluated(spec, evaluated[spec.attribute], where);
+      facts.set(spec.name, { ...fact, name: spec.name, collection: spec.collection, system, installable: `${ref}#packages.${system}.${spec.attribute}` });
+    }
+  }
+  return specs.map((s) => facts.get(s.name)!);
+}
 
-    const imageInstallables = group.map((s) => `${ref}#packages.${system}.${s.attribute}`);
+/**
+ * Builds images with Nix: ONE evaluation per flake for the metadata of all
+ * requested images (evaluateImages), then ONE `nix build` per flake of all
+ * their images and SBOM inputs.
+ */
+export async function buildImages(specs: ImageSpec[], opts: BuildOptions): Promise<ImageArtifact[]> {
+  const env = nixEnvFor(opts.env ?? process.env);
+  const nix = { env, logger: opts.logger, cwd: opts.repoRoot };
+  const evaluated = await evaluateImages(specs, opts);
+  const byFlake = new Map<string, EvaluatedImageFacts[]>();
+  for (const [i, spec] of specs.entries()) byFlake.set(spec.flake, [...(byFlake.get(spec.flake) ?? []), evaluated[i]!]);
+
+  const artifacts = new Map<string, ImageArtifact>();
+  for (const group of byFlake.values()) {
+    const imageInstallables = group.map((f) => f.installable);
     const closureInstallables = imageInstallables.map((i) => `${i}.closureExport`);
-    opts.logger.info(`building ${group.map((s) => s.name).join(', ')}`);
+    opts.logger.info(`building ${group.map((f) => f.name).join(', ')}`);
     const started = Date.now();
     const results = await build([...imageInstallables, ...closureInstallables], nix);
     if (opts.rebuild) {
@@ -89,26 +116,24 @@ export async function buildImages(specs: ImageSpec[], opts: BuildOptions): Promi
 
     // nix build --json does not promise its results in the order asked: match them by output path.
     const byOut = new Map(results.map((r) => [r.outputs.out, r]));
-    group.forEach((spec, i) => {
-      const fact = facts[i]!;
+    for (const fact of group) {
       const image = byOut.get(fact.artifact);
-      const closure = byOut.get(fact.closure);
-      if (!image || !closure) {
-        throw new ReleaseError('NIX_ERROR', `nix build of ${imageInstallables[i]} did not produce the evaluated paths ${fact.artifact} and ${fact.closure}`);
+      if (!image || !byOut.has(fact.closure)) {
+        throw new ReleaseError('NIX_ERROR', `nix build of ${fact.installable} did not produce the evaluated paths ${fact.artifact} and ${fact.closure}`);
       }
-      artifacts.set(spec.name, {
-        name: spec.name,
-        collection: spec.collection,
+      artifacts.set(fact.name, {
+        name: fact.name,
+        collection: fact.collection,
         version: fact.version,
-        installable: imageInstallables[i]!,
+        installable: fact.installable,
         drvPath: image.drvPath,
         outPath: fact.artifact,
         format: fact.format,
         closurePath: fact.closure,
         metadata: fact.metadata,
-        system,
+        system: fact.system,
       });
-    });
+    }
   }
   return specs.map((s) => artifacts.get(s.name)!);
 }
