@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(nix-bin docker-registry skopeo chromium oci-image-tool apache2-utils git ca-certificates)
+APT_PACKAGES=(nix-bin docker-registry skopeo chromium oci-image-tool apache2-utils git perl ca-certificates)
 PNPM_VERSION=12.21.0
 
 missing=()

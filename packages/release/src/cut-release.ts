@@ -156,6 +156,8 @@ function newRecord(spec: ImageSpec): ImageRecord {
     collection: spec.collection,
     version: '',
     attribute: spec.attribute,
+    flake: spec.flake,
+    packageDir: spec.packageDir,
     metadata: spec.metadata,
     tags: [],
     layers: [],
@@ -193,6 +195,8 @@ export async function recordBuild(ctx: ReleaseContext, outcome: BuildOutcome): P
     const hash = inputHash({ outPath: artifact.outPath, closurePath: artifact.closurePath });
     if (!stageIsCurrent(record, 'build', hash)) {
       record.version = artifact.version;
+      record.flake = spec.flake;
+      record.packageDir = spec.packageDir;
       record.outPath = artifact.outPath;
       record.format = artifact.format;
       record.metadata = artifact.metadata;
@@ -407,10 +411,14 @@ export async function finishRelease(ctx: ReleaseContext, records: ImageRecord[],
   const first = records[0]?.attestations[0];
   let publicKeyPath: string | undefined;
   if (first?.signerMode === 'key') {
-    const source = signer?.publicKeyPath ?? join(ctx.stateRoot, 'keys', 'signing-key.pub');
     publicKeyPath = 'keys/release.pub';
     await mkdir(join(state.dir, 'keys'), { recursive: true });
-    await copyFile(source, join(state.dir, publicKeyPath));
+    if (signer?.trust.mode === 'key') {
+      // A `--key FILE` has no .pub beside it: the verifying key is what the signer holds.
+      await writeFileAtomic(join(state.dir, publicKeyPath), signer.trust.publicKey.export({ format: 'pem', type: 'spki' }).toString());
+    } else {
+      await copyFile(signer?.publicKeyPath ?? join(ctx.stateRoot, 'keys', 'signing-key.pub'), join(state.dir, publicKeyPath));
+    }
   }
   const signerIdentity = first?.signerIdentity;
   // The manifest lists the collection tag the images get once all of this is written.
