@@ -8,5 +8,6 @@ export * from './signer/keyless.js';
 export type * from './signer/types.js';
 export * from './statement.js';
 export * from './trust.js';
+export * from './tuf.js';
 export * from './verification-error.js';
 export * from './verify.js';

@@ -3,7 +3,8 @@
  * logs, TSAs) for keyless bundles, or one public key for key-signed bundles.
  * @sigstore/verify is used directly with toTrustMaterial: the `sigstore`
  * package's verify always resolves the root through TUF, which a custom or
- * offline deployment does not have.
+ * offline deployment does not have. The public-good root comes from TUF
+ * (tuf.ts) only when no trusted root file is given.
  */
 import type { KeyObject } from 'node:crypto';
 import { ReleaseError, readJsonFile } from '@nixrel/core';
@@ -22,6 +23,11 @@ export function keylessTrust(trustedRootJson: unknown, source = 'trusted root'):
   } catch (e) {
     throw new ReleaseError('INVALID_INPUT', `${source} is not a Sigstore TrustedRoot: ${(e as Error).message}`);
   }
+  return trustFromRoot(trustedRoot, source);
+}
+
+/** Keyless trust from a parsed TrustedRoot (a file, or TUF: see tuf.ts). */
+export function trustFromRoot(trustedRoot: TrustedRoot, source: string): Trust {
   if (trustedRoot.certificateAuthorities.length === 0 || trustedRoot.tlogs.length === 0) {
     throw new ReleaseError('INVALID_INPUT', `${source} lists no certificate authority or no transparency log`);
   }

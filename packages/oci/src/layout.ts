@@ -93,7 +93,7 @@ export class LayoutStore implements ImageStore {
     return mutex(this.dir, async () => {
       await this.ensure();
       const lock = join(this.dir, 'index.json.lock');
-      for (let waited = 0; ; ) {
+      for (;;) {
         try {
           const fh = await open(lock, 'wx');
           await fh.close();
@@ -106,9 +106,7 @@ export class LayoutStore implements ImageStore {
             await rm(lock, { force: true });
             continue;
           }
-          const pause = 10 + Math.random() * 20;
-          await sleep(pause);
-          waited += pause;
+          await sleep(10 + Math.random() * 20);
         }
       }
       try {

@@ -182,10 +182,10 @@ export class RegistryClient {
 const knownBlobs = new Map<string, Map<string, Set<string>>>();
 
 function remember(host: string, digest: string, repository: string): void {
-  let byDigest = knownBlobs.get(host);
-  if (!byDigest) knownBlobs.set(host, (byDigest = new Map()));
-  let repos = byDigest.get(digest);
-  if (!repos) byDigest.set(digest, (repos = new Set()));
+  const byDigest = knownBlobs.get(host) ?? new Map<string, Set<string>>();
+  knownBlobs.set(host, byDigest);
+  const repos = byDigest.get(digest) ?? new Set<string>();
+  byDigest.set(digest, repos);
   repos.add(repository);
 }
 

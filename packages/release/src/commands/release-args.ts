@@ -1,8 +1,11 @@
 import { parseArgs } from 'node:util';
-import { createLogger, ReleaseError } from '@nixrel/core';
+import { createLogger, isReleaseError, ReleaseError } from '@nixrel/core';
+import { parseImageRef } from '@nixrel/oci';
 import type { CliContext } from '../cli-context.js';
 import type { ReleaseOptions } from '../cut-release.js';
 import { lineReporter, type ProgressReporter, silentReporter, terminalReporter } from '../progress.js';
+import { imageRepository } from '../stages/publish.js';
+import { assertVersion } from '../versioning.js';
 
 /** Flags shared by `pnpm release` and its distributed parts (plan, image, attest-all, collect). */
 export const RELEASE_FLAGS = {
@@ -47,7 +50,21 @@ function reporterFor(ctx: CliContext, json: boolean): ProgressReporter {
   return lineReporter((line) => process.stderr.write(`${line}\n`));
 }
 
+/** `--registry` must name a place images can be pushed to, checked before anything is built or written. */
+function assertRegistry(registry: string): void {
+  try {
+    const ref = parseImageRef(imageRepository(registry, 'image'));
+    if (ref.tag !== undefined || ref.digest !== undefined) throw new ReleaseError('INVALID_INPUT', 'it names a tag or digest');
+  } catch (e) {
+    if (!isReleaseError(e)) throw e;
+    throw new ReleaseError('INVALID_INPUT', `invalid --registry "${registry}": ${e.message}; expected <host>[:port]/<path> or oci:<dir>`, { cause: e });
+  }
+}
+
 export function releaseOptions(values: Values, ctx: CliContext): ReleaseOptions {
+  // Checked first: a bad version or registry must fail before any build, state or push.
+  if (values.version !== undefined) assertVersion(values.version);
+  if (values.registry !== undefined) assertRegistry(values.registry);
   const concurrency = values.concurrency === undefined ? 2 : Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 16) {
     throw new ReleaseError('USAGE', `--concurrency must be a whole number from 1 to 16, not "${values.concurrency}"`);
