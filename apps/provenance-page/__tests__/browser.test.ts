@@ -52,7 +52,8 @@ beforeAll(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
   userDataDir = await mkdtemp(join(tmpdir(), 'provenance-page-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
+    // Debian's chromium here; CI runners without it point CHROMIUM_PATH at their Chrome.
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
     args: [
       '--headless',

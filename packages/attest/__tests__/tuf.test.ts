@@ -1,11 +1,11 @@
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReleaseError } from '@nixrel/core';
-import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { DEFAULT_WORKFLOW_IDENTITY, type SigstoreStack, startSigstoreStack } from '@nixrel/testkit/sigstore-stack';
+import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   createKeylessSigner,

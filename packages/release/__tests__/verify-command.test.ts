@@ -205,7 +205,7 @@ describe('image', () => {
 
   test('usage errors', async () => {
     const cases: [string[], RegExp][] = [
-      [[keyless.image], /keyless verification needs --trusted-root FILE/],
+      [[keyless.image], /give --certificate-identity or --certificate-identity-regexp/],
       [[keyless.image, '--trusted-root', stack.trustedRootPath, '--certificate-oidc-issuer', stack.issuerUrl], /give --certificate-identity or --certificate-identity-regexp/],
       [[keyless.image, '--type', 'sbom', ...keylessPolicy()], /unknown attestation type "sbom"/],
       [[keyless.image, '--key', keySigned.publicKeyPath, '--certificate-identity', 'x'], /--certificate-identity apply to keyless bundles/],

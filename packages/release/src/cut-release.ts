@@ -269,15 +269,14 @@ export async function runAttestation(ctx: ReleaseContext, record: ImageRecord, s
   const ci = githubActionsContext(opts.env);
 
   const provenanceFile = ReleaseState.provenanceFile(record.name);
-  const flakeLockPath = join(opts.repoRoot, record.build.installable.startsWith(`path:${join(opts.repoRoot, 'examples')}`) ? 'examples' : '', 'flake.lock');
+  const flakeLockPath = join(opts.repoRoot, record.flake ?? '.', 'flake.lock');
   const flakeLock = existsSync(flakeLockPath) ? await readFile(flakeLockPath, 'utf8') : undefined;
   const provenanceHash = inputHash({ digest: record.digest, sbom: record.sbom.digest, commit: ctx.source.commit, version: ctx.version, flakeLock, build: record.build });
   if (!stageIsCurrent(record, 'provenance', provenanceHash) || !existsSync(join(state.dir, provenanceFile))) {
     opts.progress.stage(record.name, 'provenance');
-    const [flakeRef, attribute] = record.build.installable.split('#') as [string, string];
     const statement = buildProvenance({
       image: { repository, digest: record.digest },
-      flake: { ref: flakeRef, attribute },
+      flake: publishedFlakeRef(ctx.source, record),
       source: { repository: ctx.source.repository, commit: ctx.source.commit, ...(ctx.source.ref ? { ref: ctx.source.ref } : {}) },
       collection: record.collection,
       releaseVersion: ctx.version,
@@ -322,6 +321,17 @@ export async function runAttestation(ctx: ReleaseContext, record: ImageRecord, s
     record.verification = undefined;
     await state.writeRecord(record);
   }
+}
+
+/**
+ * The flake as anyone can fetch it: `git+<repository>?rev=<commit>[&dir=<flake>]`
+ * when the source has a web URL; else the local path it was built from.
+ */
+export function publishedFlakeRef(source: SourceInfo, record: ImageRecord): { ref: string; attribute: string } {
+  const [localRef, attribute] = record.build!.installable.split('#') as [string, string];
+  if (!source.url) return { ref: localRef, attribute };
+  const dir = record.flake && record.flake !== '.' ? `&dir=${encodeURIComponent(record.flake)}` : '';
+  return { ref: `git+${source.url}?rev=${source.commit}${dir}`, attribute };
 }
 
 /** The policy a release verifies against: the expected identity pinned exactly, or the key. */

@@ -7,12 +7,15 @@
  * --identity-token-file, SIGSTORE_ID_TOKEN, GitHub Actions) or with
  * `--signer keyless`; otherwise (or with `--signer key` / `--key FILE`) the
  * local key in .release/keys/, which every output labels as NOT keyless.
+ * Keyless trust: --trusted-root FILE, else the public-good trusted root via
+ * TUF (a custom --fulcio-url/--rekor-url/--tsa-url needs the file).
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   createKeylessSigner,
   createKeySigner,
+  customSigstoreServices,
   findIdentityToken,
   type IdentityToken,
   keyTrust,
@@ -20,8 +23,10 @@ import {
   loadSigningKey,
   loadTrustedRoot,
   PUBLIC_GOOD,
+  publicGoodTrustedRoot,
   type Signer,
   type Trust,
+  tufOptionsFromEnv,
 } from '@nixrel/attest';
 import { type AttestationRecord, ReleaseError, registerSecret, toJson } from '@nixrel/core';
 import { parseImageRef } from '@nixrel/oci';
@@ -74,10 +79,17 @@ export async function chooseSigner(opts: SignerOptions, log: CliContext['logger'
     );
   }
   if (token) {
-    if (!opts.trustedRoot) {
-      throw new ReleaseError('USAGE', 'keyless signing verifies each bundle right after signing: pass --trusted-root FILE (the trusted root of the Fulcio/Rekor/TSA used)');
+    const custom = customSigstoreServices(opts);
+    if (!opts.trustedRoot && custom.length > 0) {
+      throw new ReleaseError(
+        'USAGE',
+        `keyless signing against ${custom.join(', ')} (not the public-good Sigstore instance) verifies each bundle right after signing: pass --trusted-root FILE (the trusted root of the Fulcio/Rekor/TSA used)`,
+      );
     }
-    const trust = await loadTrustedRoot(opts.trustedRoot);
+    // Without a file, the public-good trusted root via TUF, cached beside the signing keys (.release/tuf).
+    const trust = opts.trustedRoot
+      ? await loadTrustedRoot(opts.trustedRoot)
+      : await publicGoodTrustedRoot({ cachePath: join(dirname(opts.keyDir), 'tuf'), ...tufOptionsFromEnv(opts.env), ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) });
     const signer = createKeylessSigner({
       identityToken: token,
       fulcioUrl: opts.fulcioUrl ?? PUBLIC_GOOD.fulcioUrl,

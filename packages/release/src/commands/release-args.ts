@@ -53,6 +53,8 @@ function reporterFor(ctx: CliContext, json: boolean): ProgressReporter {
 /** `--registry` must name a place images can be pushed to, checked before anything is built or written. */
 function assertRegistry(registry: string): void {
   try {
+    // `oci:` alone would put each image's layout at the filesystem root (`oci:/<name>`).
+    if (/^oci:\/*$/.test(registry)) throw new ReleaseError('INVALID_INPUT', 'no directory after "oci:"');
     const ref = parseImageRef(imageRepository(registry, 'image'));
     if (ref.tag !== undefined || ref.digest !== undefined) throw new ReleaseError('INVALID_INPUT', 'it names a tag or digest');
   } catch (e) {

@@ -1,26 +1,38 @@
 /**
  * `pnpm verify <image-ref> [--type T]... --certificate-identity ID|--certificate-identity-regexp RE
- *  --certificate-oidc-issuer ISS --trusted-root FILE` (keyless) or `... --key FILE` (key-signed):
+ *  --certificate-oidc-issuer ISS [--trusted-root FILE]` (keyless) or `... --key FILE` (key-signed):
  * finds the image's Sigstore bundles among its OCI referrers and verifies each
  * required attestation type. `--type` takes cosign's names (sign,
  * slsaprovenance1, cyclonedx, ...) or a predicate type URI; default: the image
- * signature, SLSA provenance and the SBOM.
+ * signature, SLSA provenance and the SBOM. Keyless bundles are checked against
+ * --trusted-root FILE, or else the public-good Sigstore trusted root via TUF.
  *
  * `pnpm verify --manifest release.json [--trusted-root FILE]` verifies a whole
  * release from the bundle files it lists, with the policy its signer fields state.
  *
  * Prints what was verified per image; exits non-zero naming every failure.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { IMAGE_PREDICATE_TYPES, keyFingerprint, keyTrust, loadPublicKey, loadTrustedRoot, predicateTypeFromName, type Trust } from '@nixrel/attest';
+import {
+  IMAGE_PREDICATE_TYPES,
+  keyFingerprint,
+  keyTrust,
+  loadPublicKey,
+  loadTrustedRoot,
+  predicateTypeFromName,
+  publicGoodTrustedRoot,
+  type Trust,
+  type TufOptions,
+  tufOptionsFromEnv,
+} from '@nixrel/attest';
 import { ReleaseError, toJson, type VerificationPolicy } from '@nixrel/core';
 import type { CliContext, Command } from '../cli-context.js';
 import { type ImageVerificationResult, verifyImageAttestations, verifyReleaseBundles } from '../stages/attest.js';
 
 const USAGE =
   'usage: pnpm verify <image-ref> [--type slsaprovenance1|cyclonedx|sign|<uri>]... ' +
-  '(--certificate-identity ID | --certificate-identity-regexp RE) --certificate-oidc-issuer URL --trusted-root FILE | --key FILE [--json]\n' +
+  '(--certificate-identity ID | --certificate-identity-regexp RE) --certificate-oidc-issuer URL [--trusted-root FILE] | --key FILE [--json]\n' +
   '       pnpm verify --manifest release.json [--trusted-root FILE] [--json]';
 
 function parse(args: string[]) {
@@ -87,13 +99,15 @@ export const run: Command = async (args, ctx) => {
   const { values, positionals } = parsed;
   const json = values.json ?? false;
   const trustedRoot = values['trusted-root'] ? await loadTrustedRoot(values['trusted-root']) : undefined;
+  // No file: the public-good trusted root via TUF, cached in .release/tuf.
+  const tuf: TufOptions = { cachePath: join(ctx.repoRoot, '.release', 'tuf'), ...tufOptionsFromEnv(ctx.env) };
 
   if (values.manifest) {
     if (positionals.length > 0) throw new ReleaseError('USAGE', `--manifest verifies a whole release; drop "${positionals.join(' ')}"\n${USAGE}`);
     const identityFlags = ['type', 'certificate-identity', 'certificate-identity-regexp', 'certificate-oidc-issuer', 'key'] as const;
     const stray = identityFlags.filter((f) => values[f] !== undefined);
     if (stray.length > 0) throw new ReleaseError('USAGE', `with --manifest the policy comes from the manifest's signer; drop ${stray.map((f) => `--${f}`).join(', ')}`);
-    report(await verifyReleaseBundles(resolve(values.manifest), trustedRoot), ctx, json);
+    report(await verifyReleaseBundles(resolve(values.manifest), trustedRoot, tuf), ctx, json);
     return;
   }
 
@@ -109,12 +123,11 @@ export const run: Command = async (args, ctx) => {
     trust = keyTrust(publicKey);
     policy = { keyFingerprint: keyFingerprint(publicKey), predicateTypes };
   } else {
-    if (!trustedRoot) throw new ReleaseError('USAGE', `keyless verification needs --trusted-root FILE (or --key FILE for key-signed images)\n${USAGE}`);
     if (values['certificate-identity'] === undefined && values['certificate-identity-regexp'] === undefined) {
       throw new ReleaseError('USAGE', `give --certificate-identity or --certificate-identity-regexp\n${USAGE}`);
     }
     if (values['certificate-oidc-issuer'] === undefined) throw new ReleaseError('USAGE', `give --certificate-oidc-issuer\n${USAGE}`);
-    trust = trustedRoot;
+    trust = trustedRoot ?? (await publicGoodTrustedRoot(tuf));
     policy = {
       ...(values['certificate-identity'] !== undefined ? { certificateIdentity: values['certificate-identity'] } : {}),
       ...(values['certificate-identity-regexp'] !== undefined ? { certificateIdentityRegexp: values['certificate-identity-regexp'] } : {}),

@@ -16,18 +16,21 @@ import {
   BUNDLE_MEDIA_TYPE_PREFIX,
   BUNDLE_V03_MEDIA_TYPE,
   certificateIdentity,
+  customSigstoreServices,
   IMAGE_PREDICATE_TYPES,
   type ImageVerification,
   imageSignatureStatement,
   keyTrust,
   loadPublicKey,
   parseStatement,
+  publicGoodTrustedRoot,
   type Signer,
   SLSA_PROVENANCE_V1,
   type Statement,
   sbomStatement,
   statementCoversDigest,
   type Trust,
+  type TufOptions,
   VerificationFailure,
   verifyBundle,
   verifyImage,
@@ -225,6 +228,7 @@ export async function manifestPolicy(
   manifest: ReleaseManifest,
   manifestDir: string,
   trustedRoot: Trust | undefined,
+  tuf: TufOptions = {},
 ): Promise<{ policy: Omit<VerificationPolicy, 'predicateTypes'>; trust: Trust }> {
   const { signer } = manifest;
   if (signer.mode === 'key') {
@@ -232,11 +236,18 @@ export async function manifestPolicy(
     const trust = keyTrust(await loadPublicKey(resolve(manifestDir, signer.publicKeyPath)));
     return { policy: { ...(signer.keyFingerprint ? { keyFingerprint: signer.keyFingerprint } : {}) }, trust };
   }
-  if (!trustedRoot) throw new ReleaseError('USAGE', 'the release is signed keylessly: pass --trusted-root FILE (the Sigstore trusted root it was signed against)');
+  // Without a file only the public-good root (via TUF) can be trusted, so a
+  // release logged to another Rekor needs its deployment's trusted root.
+  const rekorUrls = [signer.rekorUrl, ...manifest.images.flatMap((i) => (i.attestations ?? []).map((a) => a.rekorUrl))];
+  const custom = [...new Set(rekorUrls.flatMap((rekorUrl) => customSigstoreServices({ rekorUrl })))];
+  if (!trustedRoot && custom.length > 0) {
+    throw new ReleaseError('USAGE', `the release is signed keylessly against ${custom.join(', ')}, not the public-good Sigstore instance: pass --trusted-root FILE (the Sigstore trusted root it was signed against)`);
+  }
   if (!signer.identity || !signer.issuer) {
     throw new VerificationFailure('POLICY_INVALID', 'release manifest is keyless but lacks signer.identity or signer.issuer');
   }
-  return { policy: { certificateIdentity: signer.identity, certificateOidcIssuer: signer.issuer }, trust: trustedRoot };
+  const trust = trustedRoot ?? (await publicGoodTrustedRoot(tuf));
+  return { policy: { certificateIdentity: signer.identity, certificateOidcIssuer: signer.issuer }, trust };
 }
 
 /**
@@ -244,13 +255,13 @@ export async function manifestPolicy(
  * (paths relative to the manifest); each file must still have the digest
  * recorded for it.
  */
-export async function verifyReleaseBundles(manifestPath: string, trustedRoot: Trust | undefined): Promise<ImageVerificationResult[]> {
+export async function verifyReleaseBundles(manifestPath: string, trustedRoot: Trust | undefined, tuf: TufOptions = {}): Promise<ImageVerificationResult[]> {
   const manifest = await readJsonFile<ReleaseManifest>(manifestPath, 'release manifest');
   if (manifest?.schemaVersion !== 1 || !Array.isArray(manifest.images)) {
     throw new ReleaseError('INVALID_INPUT', `${manifestPath} is not a release manifest (schemaVersion 1 with images)`);
   }
   const dir = dirname(manifestPath);
-  const { policy, trust } = await manifestPolicy(manifest, dir, trustedRoot);
+  const { policy, trust } = await manifestPolicy(manifest, dir, trustedRoot, tuf);
   const results: ImageVerificationResult[] = [];
   for (const image of manifest.images) {
     const name = `${image.repository ?? image.name}@${image.digest ?? '?'}`;

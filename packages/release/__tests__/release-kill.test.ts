@@ -1,0 +1,148 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { cp, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ReleaseManifest } from '@nixrel/core';
+import { listTags, resolveImage } from '@nixrel/oci';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scratchRepo } from './image-test-helpers.js';
+import { comparable, pageExists, readManifest, releaseEnv, type Run, runCliProcess } from './release-helpers.js';
+
+/**
+ * A release SIGKILLed anywhere leaves nothing published (no collection tag, no
+ * page) until its last step, and the run after it resumes to the same
+ * release.json as a run that was never interrupted.
+ *
+ * The reference and the interrupted release run from the same directory (the
+ * reference repository is moved aside first): the SBOMs and provenance name
+ * the repository's path, so only then are their digests comparable, and only
+ * times and signature bytes may differ.
+ */
+
+const IMAGES = ['greeter', 'hello', 'toolbox'];
+
+/** Where each run is killed: the first stderr line matching `on`, plus a delay (ms, or random up to `upTo`). */
+interface KillPoint {
+  label: string;
+  on: RegExp;
+  upTo?: number;
+}
+
+// In pipeline order: each point is still ahead of the state the earlier kills
+// left (toolbox starts only once greeter or hello is done; verify always runs).
+const KILL_POINTS: KillPoint[] = [
+  { label: 'during the build', on: /: build$/m },
+  { label: 'during publish', on: /: publish$/m },
+  { label: 'during sbom', on: /: sbom$/m },
+  { label: 'during sbom, after a random delay', on: /: sbom$/m, upTo: 150 },
+  { label: 'during provenance', on: /: provenance$/m },
+  { label: 'during attest', on: /: attest$/m },
+  { label: 'during verify', on: /: verify$/m },
+  { label: 'during publish of the last image', on: /toolbox: publish$/m },
+  { label: 'in the last image after a random delay', on: /toolbox: (sbom|provenance|attest)$/m, upTo: 100 },
+  { label: 'while writing release.json', on: /writing release\.json$/m },
+  { label: 'while rendering the page, after a random delay', on: /rendering the provenance page$/m, upTo: 400 },
+  { label: 'while tagging', on: /tagging every image /m },
+];
+
+describe('a release killed at any point', () => {
+  let base: string;
+  let repo: string;
+  let referenceRepo: string;
+  let key: string;
+  let reference: ReleaseManifest;
+  let version: string;
+  const cleanups: (() => Promise<unknown>)[] = [];
+
+  const release = (cwd: string, killOn?: RegExp, killDelayMs?: number): Promise<Run> =>
+    runCliProcess(['release', '--collection', 'example', '--key', key], { cwd, env: releaseEnv(), ...(killOn ? { killOn, killDelayMs } : {}) });
+
+  beforeAll(async () => {
+    base = await mkdtemp(join(tmpdir(), 'nixrel-kill-'));
+    cleanups.push(() => rm(base, { recursive: true, force: true }));
+    // One key for every run, so signatures differ only in their bytes.
+    key = join(base, 'release-key.pem');
+    await writeFile(key, generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+
+    const scratch = await scratchRepo({ git: true });
+    cleanups.push(scratch.cleanup);
+    repo = scratch.dir;
+    referenceRepo = `${repo}-reference`;
+    const interrupted = `${repo}-interrupted`;
+    cleanups.push(() => rm(referenceRepo, { recursive: true, force: true }), () => rm(interrupted, { recursive: true, force: true }));
+    // The same commit in both: a copy of the committed repository.
+    await cp(repo, interrupted, { recursive: true });
+
+    const r = await release(repo);
+    expect(r.code, r.stderr).toBe(0);
+    const manifestPath = join(repo, /manifest: (\S+)/.exec(r.stdout)![1]!);
+    reference = await readManifest(manifestPath);
+    version = reference.version;
+    await rename(repo, referenceRepo);
+    await rename(interrupted, repo);
+  });
+
+  afterAll(async () => {
+    for (const c of cleanups) await c();
+  });
+
+  const collectionTags = async (): Promise<string[]> => {
+    const found: string[] = [];
+    for (const name of IMAGES) {
+      for (const tag of await listTags(`oci:${join(repo, '.release', 'oci', name)}`)) if (tag.startsWith('example-v')) found.push(`${name}:${tag}`);
+    }
+    return found;
+  };
+
+  it('publishes nothing before the last step, then resumes to the uninterrupted release', { timeout: 300_000 }, async () => {
+    let tagged = false;
+    for (const point of KILL_POINTS) {
+      const delay = point.upTo ? Math.floor(Math.random() * point.upTo) : 0;
+      const what = `killed ${point.label} (${delay} ms after the match)`;
+      const r = await release(repo, point.on, delay);
+      const reachedTagging = /tagging every image /.test(r.stderr);
+      console.log(`DEBUG ${what} ${r.signal} ${r.code}\n${r.stderr}`);
+      if (!reachedTagging) expect(r.signal, `${what}: the run ended by itself\n${r.stderr}`).toBe('SIGKILL');
+
+      // Whatever the kill interrupted, the state left behind is readable.
+      const stateDir = join(repo, '.release', version);
+      if (existsSync(join(stateDir, 'images'))) {
+        for (const f of (await readdir(join(stateDir, 'images'))).filter((n) => n.endsWith('.json'))) {
+          JSON.parse(await readFile(join(stateDir, 'images', f), 'utf8'));
+        }
+      }
+
+      const tags = await collectionTags();
+      if (reachedTagging) {
+        tagged = true;
+        // A collection tag, where one was added, points at the released digest.
+        for (const t of tags) {
+          const [name, tag] = t.split(':') as [string, string];
+          expect(tag, what).toBe(version);
+          const image = reference.images.find((i) => i.name === name)!;
+          expect((await resolveImage(`oci:${join(repo, '.release', 'oci', name)}:${tag}`)).digest, what).toBe(image.digest);
+        }
+      } else {
+        expect(tags, what).toEqual([]);
+        expect(pageExists(repo, version), `${what}: site/${version} exists`).toBe(false);
+      }
+    }
+    expect(tagged, 'no run reached the tagging step').toBe(true);
+
+    const r = await release(repo);
+    expect(r.code, r.stderr).toBe(0);
+    const manifestPath = join(repo, /manifest: (\S+)/.exec(r.stdout)![1]!);
+    const resumed = await readManifest(manifestPath);
+    expect(resumed.version).toBe(version);
+    await writeFile('/tmp/kill-resumed.json', JSON.stringify(comparable(resumed), null, 2));
+    await writeFile('/tmp/kill-reference.json', JSON.stringify(comparable(reference), null, 2));
+    expect(comparable(resumed)).toEqual(comparable(reference));
+
+    expect(pageExists(repo, version)).toBe(true);
+    expect((await collectionTags()).sort()).toEqual(IMAGES.map((n) => `${n}:${version}`));
+    expect(existsSync(join(repo, '.release', version, 'page.partial'))).toBe(false);
+    const v = await runCliProcess(['verify', '--manifest', manifestPath], { cwd: repo, env: releaseEnv() });
+    expect(v.code, v.stderr).toBe(0);
+  });
+});
