@@ -90,13 +90,15 @@ describe('publicGoodTrustedRoot against a loopback TUF repository', () => {
     expect(asked).not.toContain('/targets/trusted_root.json');
   });
 
+  // The tampered target's length differs from the signed one: depending on how the body arrives,
+  // the TUF client stops on the length or on the hash. Each rejects it.
   test('a tampered trusted_root.json target is rejected and not cached', async () => {
     const cachePath = await freshCache();
     mirror.serve('/targets/trusted_root.json', { status: 200, body: JSON.stringify(other.trustedRoot) });
     try {
       const e = await failure(publicGoodTrustedRoot({ mirrorUrl: mirror.url, rootPath, cachePath, retries: 0 }));
       expect(e.code).toBe('VERIFICATION_FAILED');
-      expect(e.message).toMatch(new RegExp(`^TUF mirror ${mirror.url} served metadata or a trusted root that does not verify: Expected hash [0-9a-f]{64} but got [0-9a-f]{64}$`));
+      expect(e.message).toMatch(new RegExp(`^TUF mirror ${mirror.url} served metadata or a trusted root that does not verify: (Expected hash [0-9a-f]{64} but got [0-9a-f]{64}|Expected length \\d+ but got \\d+|Max length reached)$`));
       expect(await cachedTargets(cachePath)).toEqual([]);
     } finally {
       mirror.serve('/targets/trusted_root.json', null);

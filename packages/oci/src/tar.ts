@@ -97,6 +97,43 @@ export class TarScanner {
     return this.state === 'done';
   }
 
+  /** Bytes up to the next point where the scanner changes state: what a reader that can seek should read next. */
+  get needed(): number {
+    switch (this.state) {
+      case 'header':
+        return BLOCK - this.headerFill;
+      case 'data':
+      case 'meta':
+        return this.remaining;
+      case 'padding':
+        return this.padding;
+      default:
+        return 0;
+    }
+  }
+
+  /** True between an entry's header and the end of its data. */
+  get inData(): boolean {
+    return this.state === 'data';
+  }
+
+  /**
+   * Skips the rest of the current entry's data and its padding, for a reader
+   * that seeks over what it does not need (an archive on disk). Returns how
+   * many bytes of the stream to skip; `entryEnd` is reported as usual.
+   */
+  skipData(): number {
+    if (this.state !== 'data') throw new ReleaseError('INTERNAL', `${this.where}: skipData outside an entry's data`);
+    const entry = this.current!;
+    const skip = this.remaining + ((BLOCK - (entry.size % BLOCK)) % BLOCK);
+    this.position += skip;
+    this.remaining = 0;
+    this.current = undefined;
+    this.handlers.entryEnd(entry);
+    this.state = 'header';
+    return skip;
+  }
+
   write(chunk: Uint8Array): void {
     let i = 0;
     while (i < chunk.length) {
