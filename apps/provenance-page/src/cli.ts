@@ -3,7 +3,7 @@
 // renders the provenance page of a release.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { EXIT_CODES, ReleaseError, redact, toReleaseError } from '@nixrel/core';
+import { describeFailure, ReleaseError, redact } from '@nixrel/core';
 import { renderPage } from './render-page.js';
 
 const USAGE = 'usage: pnpm page --manifest FILE --out DIR [--strict] [--json] [--base-path PATH]';
@@ -49,11 +49,9 @@ export async function main(argv: string[], cwd = process.env.INIT_CWD ?? process
     }
     return 0;
   } catch (e) {
-    const err = toReleaseError(e);
-    process.stderr.write(`error: ${redact(err.message)}\n`);
-    for (const line of err.details) process.stderr.write(`  ${redact(line)}\n`);
-    if (err.code === 'INTERNAL' && err.stack) process.stderr.write(`${redact(err.stack)}\n`);
-    return EXIT_CODES[err.code];
+    const failure = describeFailure(e, redact);
+    process.stderr.write(failure.text);
+    return failure.exitCode;
   }
 }
 

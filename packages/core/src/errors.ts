@@ -68,3 +68,14 @@ export function toReleaseError(e: unknown, fallback: ErrorCode = 'INTERNAL'): Re
   const message = e instanceof Error ? e.message : String(e);
   return new ReleaseError(fallback, message, { cause: e });
 }
+
+/**
+ * What a command line prints for a failure (message, detail lines, and the
+ * stack only for unexpected errors), redacted, with the exit status it maps to.
+ */
+export function describeFailure(e: unknown, redactText: (s: string) => string): { text: string; exitCode: number } {
+  const err = toReleaseError(e);
+  const lines = [`error: ${err.message}`, ...err.details.map((d) => `  ${d}`)];
+  if (err.code === 'INTERNAL' && err.stack) lines.push(err.stack);
+  return { text: `${redactText(lines.join('\n'))}\n`, exitCode: EXIT_CODES[err.code] };
+}

@@ -120,3 +120,15 @@ export function selectImages(catalog: ImageSpec[], opts: { collection?: string; 
   }
   return selected;
 }
+
+/** The images named by a command's `--collection` and `--images a,b` flags. */
+export function selectByFlags(catalog: ImageSpec[], flags: { collection?: string; images?: string }, usage: string): ImageSpec[] {
+  if (flags.collection === undefined && flags.images === undefined) {
+    throw new ReleaseError('USAGE', `name a collection (${collectionsOf(catalog).join(', ')}) or images\n${usage}`);
+  }
+  const names = flags.images?.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  if (flags.images !== undefined && (!names || names.length === 0)) throw new ReleaseError('USAGE', `--images needs at least one name\n${usage}`);
+  const specs = selectImages(catalog, { ...(flags.collection === undefined ? {} : { collection: flags.collection }), ...(names ? { images: names } : {}) });
+  if (specs.length === 0) throw new ReleaseError('NOT_FOUND', `collection "${flags.collection}" has no images`);
+  return specs;
+}

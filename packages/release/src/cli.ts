@@ -3,7 +3,7 @@
 // `pnpm new-image`, `pnpm verify`. Each command lives in commands/<name>.ts.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { createLogger, EXIT_CODES, ReleaseError, redact, toReleaseError } from '@nixrel/core';
+import { createLogger, describeFailure, ReleaseError, redact } from '@nixrel/core';
 import type { CliContext, Command } from './cli-context.js';
 
 const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
@@ -55,11 +55,9 @@ export async function main(argv: string[]): Promise<number> {
     await run(rest, ctx);
     return 0;
   } catch (e) {
-    const err = toReleaseError(e);
-    process.stderr.write(`error: ${redact(err.message)}\n`);
-    for (const line of err.details) process.stderr.write(`  ${redact(line)}\n`);
-    if (err.code === 'INTERNAL' && err.stack) process.stderr.write(`${redact(err.stack)}\n`);
-    return EXIT_CODES[err.code];
+    const failure = describeFailure(e, redact);
+    process.stderr.write(failure.text);
+    return failure.exitCode;
   }
 }
 

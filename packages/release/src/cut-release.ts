@@ -18,8 +18,8 @@ import {
   type ImageRecord,
   type ImageSpec,
   type Logger,
-  type ReleaseManifest,
   ReleaseError,
+  type ReleaseManifest,
   sha256Digest,
   toReleaseError,
   type VerificationPolicy,
@@ -34,7 +34,6 @@ import { loadCatalog, selectImages } from './catalog.js';
 import { chooseSigner, type SignerChoice, type SignerOptions } from './commands/attest.js';
 import type { ProgressReporter } from './progress.js';
 import { assembleManifest } from './release-manifest.js';
-import { workflowPathOfIdentity } from './slsa-level.js';
 import { gitTags, readSourceInfo, type SourceInfo } from './source.js';
 import { attestImage, verifyImageAttestations } from './stages/attest.js';
 import { buildImages } from './stages/build.js';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ReleaseError } from '@nixrel/core';
-import { collectionsOf, loadCatalog, selectImages } from '../catalog.js';
+import { loadCatalog, selectByFlags } from '../catalog.js';
 import type { Command } from '../cli-context.js';
 import { buildImages } from '../stages/build.js';
 
@@ -20,13 +20,7 @@ export const run: Command = async (args, ctx) => {
     throw new ReleaseError('USAGE', `${(e as Error).message}\n${USAGE}`);
   }
   const catalog = await loadCatalog(ctx.repoRoot);
-  if (values.collection === undefined && values.images === undefined) {
-    throw new ReleaseError('USAGE', `name a collection (${collectionsOf(catalog).join(', ')}) or images\n${USAGE}`);
-  }
-  const names = values.images?.split(',').map((n) => n.trim()).filter((n) => n !== '');
-  if (values.images !== undefined && (!names || names.length === 0)) throw new ReleaseError('USAGE', `--images needs at least one name\n${USAGE}`);
-  const specs = selectImages(catalog, { ...(values.collection === undefined ? {} : { collection: values.collection }), ...(names ? { images: names } : {}) });
-  if (specs.length === 0) throw new ReleaseError('NOT_FOUND', `collection "${values.collection}" has no images`);
+  const specs = selectByFlags(catalog, values, USAGE);
 
   const artifacts = await buildImages(specs, { repoRoot: ctx.repoRoot, logger: ctx.logger, env: ctx.env, rebuild: values.rebuild === true });
   if (values.json) {

@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ReleaseError, readJsonFile, toJson, validateManifest, writeJsonAtomic } from '@nixrel/core';
 import { currentNixSystem, nixEnvFor } from '@nixrel/nix';
-import { readJsonFile, ReleaseError, toJson, validateManifest, writeJsonAtomic } from '@nixrel/core';
 import { loadCatalog } from '../catalog.js';
 import type { Command } from '../cli-context.js';
 import { forEachBounded, throwIfFailed } from '../cut-release.js';

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ReleaseError, type SbomQuality, type SbomRecord } from '@nixrel/core';
 import { generateSbom, sbomTimestamp } from '@nixrel/sbom';
-import { collectionsOf, loadCatalog, selectImages } from '../catalog.js';
+import { loadCatalog, selectByFlags } from '../catalog.js';
 import type { CliContext, Command } from '../cli-context.js';
 import { readSourceInfo } from '../source.js';
 import { buildImages } from '../stages/build.js';
@@ -50,13 +50,7 @@ export const run: Command = async (args, ctx) => {
   }
   if (values.out !== undefined && values.out.trim() === '') throw new ReleaseError('USAGE', `--out needs a directory\n${USAGE}`);
   const catalog = await loadCatalog(ctx.repoRoot);
-  if (values.collection === undefined && values.images === undefined) {
-    throw new ReleaseError('USAGE', `name a collection (${collectionsOf(catalog).join(', ')}) or images\n${USAGE}`);
-  }
-  const names = values.images?.split(',').map((n) => n.trim()).filter((n) => n !== '');
-  if (values.images !== undefined && (!names || names.length === 0)) throw new ReleaseError('USAGE', `--images needs at least one name\n${USAGE}`);
-  const specs = selectImages(catalog, { ...(values.collection === undefined ? {} : { collection: values.collection }), ...(names ? { images: names } : {}) });
-  if (specs.length === 0) throw new ReleaseError('NOT_FOUND', `collection "${values.collection}" has no images`);
+  const specs = selectByFlags(catalog, values, USAGE);
 
   // Settle the clock before building, so a bad SOURCE_DATE_EPOCH fails fast.
   const epoch = await sourceDateEpoch(ctx);
