@@ -1,117 +1,222 @@
 /**
  * Push benchmark: `pushImage` (what `pnpm release push` runs) against
  * `skopeo copy docker-archive:… docker://…`, the tool a user would reach for,
- * on the same Nix-like archive, to the same loopback docker-registry, in the
- * same run. Prints wall-time ratios, the no-change re-push as a share of the
- * first push, and peak RSS with a 1 GiB layer.
+ * on the same Nix-like archive, to a loopback docker-registry, in the same run.
  *
- *   pnpm exec tsx --conditions=source bench/push.ts [--mib 320] [--layers 40] [--big-mib 1024]
+ * Every push runs in a fresh process against a fresh registry (so neither
+ * side finds blobs from an earlier push), the two sides alternate which goes
+ * first, and the figures are medians over the trials: on a shared 2-core
+ * machine a single run swings by 2x with whatever else runs. CPU seconds
+ * (client and registry) are printed too; they hardly depend on that load.
+ *
+ * Prints: push wall time vs skopeo, the no-change re-push (image cache hit:
+ * HEAD requests only) as a share of a first push, hashing on worker threads
+ * vs one thread, and peak RSS with a 1 GiB layer.
+ *
+ *   pnpm exec tsx --conditions=source bench/push.ts [--trials 5] [--mib 320] [--layers 40] [--big-mib 1024] [--concurrency 3]
  */
 import { execFile, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { computeImage, pushImage } from '../packages/oci/src/index.js';
 import { writeDockerArchive } from '../packages/testkit/src/archives.js';
-import { startRegistry } from '../packages/testkit/src/registry.js';
+import { type RegistryHandle, startRegistry } from '../packages/testkit/src/registry.js';
 
 const run = promisify(execFile);
 const self = fileURLToPath(import.meta.url);
 const MiB = 1 << 20;
 
-// Child mode: one push, reporting wall time and this process's peak RSS.
+interface ChildResult {
+  /** pushImage call, start to return. */
+  ms: number;
+  cpuMs: number;
+  maxRssKiB: number;
+  bytesUploaded: number;
+  bytesRead: number;
+  digest: string;
+}
+
+// Child mode: one push in this fresh process, reporting its own figures.
 if (process.argv[2] === '--child') {
-  const [, , , artifact, target] = process.argv;
+  const [, , , artifact, target, cache, concurrency] = process.argv;
+  let bytesRead = 0;
   const t0 = performance.now();
-  const r = await pushImage({ path: artifact! }, target!);
+  const cpu0 = process.cpuUsage();
+  const r = await pushImage({ path: artifact! }, target!, { cache: cache!, concurrency: Number(concurrency), onRead: (n) => (bytesRead += n) });
   const ms = performance.now() - t0;
-  process.stdout.write(JSON.stringify({ ms, maxRssKiB: process.resourceUsage().maxRSS, bytesUploaded: r.bytesUploaded, digest: r.digest }));
+  const cpu = process.cpuUsage(cpu0);
+  const out: ChildResult = { ms, cpuMs: (cpu.user + cpu.system) / 1000, maxRssKiB: process.resourceUsage().maxRSS, bytesUploaded: r.bytesUploaded, bytesRead, digest: r.digest };
+  process.stdout.write(JSON.stringify(out));
   process.exit(0);
 }
 
-const { values } = parseArgs({ options: { mib: { type: 'string', default: '320' }, layers: { type: 'string', default: '40' }, 'big-mib': { type: 'string', default: '1024' } } });
+const { values } = parseArgs({
+  options: {
+    trials: { type: 'string', default: '5' },
+    mib: { type: 'string', default: '320' },
+    layers: { type: 'string', default: '40' },
+    'big-mib': { type: 'string', default: '1024' },
+    concurrency: { type: 'string', default: '3' },
+  },
+});
+const trials = Number(values.trials);
 const totalMiB = Number(values.mib);
 const layerCount = Number(values.layers);
 const bigMiB = Number(values['big-mib']);
+const concurrency = Number(values.concurrency);
 
-function child(artifact: string, target: string): Promise<{ ms: number; maxRssKiB: number; bytesUploaded: number; digest: string }> {
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const range = (xs: number[], f = sec) => `${f(median(xs))} (${f(Math.min(...xs))}-${f(Math.max(...xs))})`;
+
+/** CPU time (user + system) of the registry process, in ms: the server's share of a push. */
+function registryPid(reg: RegistryHandle): number {
+  const config = join(dirname(reg.storageDir), 'config.yml');
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      if (readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(config)) return Number(p);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  throw new Error(`no docker-registry process for ${config}`);
+}
+function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+function child(artifact: string, target: string, cache: string): Promise<ChildResult & { wallMs: number }> {
   return new Promise((resolve, reject) => {
     const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
-    const p = spawn(tsx, ['--conditions=source', self, '--child', artifact, target], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const t0 = performance.now();
+    const p = spawn(tsx, ['--conditions=source', self, '--child', artifact, target, cache, String(concurrency)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (d) => {
       out += d;
     });
-    p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`child exited ${code}`))));
+    p.on('close', (code) => (code === 0 ? resolve({ ...JSON.parse(out), wallMs: performance.now() - t0 }) : reject(new Error(`child exited ${code}`))));
   });
 }
 
-async function timeSkopeo(archive: string, target: string): Promise<{ ms: number; maxRssKiB: number }> {
+async function timeSkopeo(archive: string, target: string): Promise<{ ms: number; cpuMs: number; maxRssKiB: number }> {
   const t0 = performance.now();
-  const { stderr } = await run('/usr/bin/time', ['-v', 'skopeo', 'copy', '--quiet', '--dest-tls-verify=false', `docker-archive:${archive}`, `docker://${target}`], {
+  const { stderr } = await run('/usr/bin/time', ['-f', '%U %S %M', 'skopeo', 'copy', '--quiet', '--dest-tls-verify=false', `docker-archive:${archive}`, `docker://${target}`], {
     maxBuffer: 16 * MiB,
   });
   const ms = performance.now() - t0;
-  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
-  return { ms, maxRssKiB: rss ? Number(rss[1]) : Number.NaN };
+  const [user, system, rss] = stderr.trim().split('\n').pop()!.split(' ').map(Number);
+  return { ms, cpuMs: (user! + system!) * 1000, maxRssKiB: rss! };
 }
 
-const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+/** Waits until the file is 2 s old: the image cache does not remember files changed more recently. */
+const settle = () => new Promise((r) => setTimeout(r, 2100));
+
 const dir = await mkdtemp(join(tmpdir(), 'nixrel-bench-'));
-const reg = await startRegistry();
 try {
-  // A fresh seed per run: no blob cache (skopeo's or the registry's) helps either side.
+  console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (2 cores; other work on the machine shows in wall times)`);
   const seed = `bench-${Date.now()}`;
   // Uneven layer sizes, like a Nix closure: a few large store paths, many small ones.
   const weights = Array.from({ length: layerCount }, (_, i) => 1 / (i + 1));
   const sum = weights.reduce((a, b) => a + b, 0);
   const layers = weights.map((w) => ({ size: Math.max(64 * 1024, Math.round((w / sum) * totalMiB * MiB)) }));
   const archive = join(dir, 'image.tar');
-  let t = performance.now();
   const info = await writeDockerArchive(archive, { layers, seed });
-  console.log(`archive: ${(info.bytes / MiB).toFixed(0)} MiB, ${layers.length} layers (generated in ${fmt(performance.now() - t)})`);
+  console.log(`archive: ${(info.bytes / MiB).toFixed(0)} MiB, ${layers.length} layers, largest ${(layers[0]!.size / MiB).toFixed(0)} MiB`);
 
-  t = performance.now();
-  const image = await computeImage({ path: archive });
-  console.log(`computeImage (read + hash every layer): ${fmt(performance.now() - t)}  -> ${image.digest}`);
+  // First read of the archive: layers hashed on worker threads vs in one thread.
+  const hashMs: Record<'workers' | 'thread', number[]> = { workers: [], thread: [] };
+  let digest = '';
+  for (let i = 0; i < trials; i++) {
+    for (const mode of i % 2 ? (['thread', 'workers'] as const) : (['workers', 'thread'] as const)) {
+      const t = performance.now();
+      digest = (await computeImage({ path: archive }, { parallelHash: mode === 'workers' })).digest;
+      hashMs[mode].push(performance.now() - t);
+    }
+  }
+  console.log(`read + hash every layer: worker threads ${range(hashMs.workers)}, one thread ${range(hashMs.thread)}  -> ${digest}`);
+  await settle();
 
-  const skopeo = await timeSkopeo(archive, `${reg.url}/bench/skopeo:v1`);
-  console.log(`skopeo copy docker-archive -> registry:  ${fmt(skopeo.ms)}   peak RSS ${(skopeo.maxRssKiB / 1024).toFixed(0)} MiB`);
-
-  t = performance.now();
-  const first = await pushImage({ path: archive }, `${reg.url}/bench/api:v1`);
-  const apiMs = performance.now() - t;
-  console.log(`pushImage (in process):                  ${fmt(apiMs)}   ${(first.bytesUploaded / MiB).toFixed(0)} MiB uploaded`);
-
-  const cli = await child(archive, `${reg.url}/bench/cli:v1`);
-  console.log(`pushImage (fresh process, incl. startup): ${fmt(cli.ms)}   peak RSS ${(cli.maxRssKiB / 1024).toFixed(0)} MiB`);
-
-  t = performance.now();
-  const again = await pushImage({ path: archive }, `${reg.url}/bench/api:v1`);
-  const reMs = performance.now() - t;
-  console.log(`re-push, no change:                      ${fmt(reMs)}   ${again.bytesUploaded} bytes uploaded, ${again.blobsSkipped} blobs skipped`);
+  const ours = { ms: [] as number[], wallMs: [] as number[], cpuMs: [] as number[], regCpuMs: [] as number[], reMs: [] as number[], reWallMs: [] as number[], reRead: [] as number[] };
+  const theirs = { ms: [] as number[], cpuMs: [] as number[], regCpuMs: [] as number[] };
+  for (let i = 0; i < trials; i++) {
+    const order = i % 2 ? (['skopeo', 'ours'] as const) : (['ours', 'skopeo'] as const);
+    for (const side of order) {
+      const reg = await startRegistry();
+      try {
+        const pid = registryPid(reg);
+        if (side === 'skopeo') {
+          const c0 = cpuMsOf(pid);
+          const s = await timeSkopeo(archive, `${reg.url}/bench/skopeo:v1`);
+          theirs.ms.push(s.ms);
+          theirs.cpuMs.push(s.cpuMs);
+          theirs.regCpuMs.push(cpuMsOf(pid) - c0);
+        } else {
+          // A fresh cache per trial: the first push reads and hashes the archive.
+          const cache = join(dir, `cache-${i}`);
+          const c0 = cpuMsOf(pid);
+          const first = await child(archive, `${reg.url}/bench/ours:v1`, cache);
+          ours.regCpuMs.push(cpuMsOf(pid) - c0);
+          if (first.digest !== digest) throw new Error(`pushed ${first.digest}, computed ${digest}`);
+          ours.ms.push(first.ms);
+          ours.wallMs.push(first.wallMs);
+          ours.cpuMs.push(first.cpuMs);
+          const again = await child(archive, `${reg.url}/bench/ours:v1`, cache);
+          if (again.bytesUploaded !== 0) throw new Error(`re-push uploaded ${again.bytesUploaded} bytes`);
+          ours.reMs.push(again.ms);
+          ours.reWallMs.push(again.wallMs);
+          ours.reRead.push(again.bytesRead);
+        }
+      } finally {
+        await reg.stop();
+      }
+    }
+  }
+  const ratios = ours.ms.map((ms, i) => ms / theirs.ms[i]!);
+  const reRatios = ours.reMs.map((ms, i) => ms / ours.ms[i]!);
+  console.log(`\n${trials} trials, median (min-max), each push in a fresh process to a fresh registry:`);
+  console.log(`skopeo copy docker-archive -> registry:   ${range(theirs.ms)}   cpu ${sec(median(theirs.cpuMs))} + registry ${sec(median(theirs.regCpuMs))}`);
+  console.log(`pushImage, first push (cold cache):       ${range(ours.ms)}   cpu ${sec(median(ours.cpuMs))} + registry ${sec(median(ours.regCpuMs))}`);
+  console.log(`  same, process wall incl. tsx start-up:  ${range(ours.wallMs)}`);
+  console.log(`pushImage, re-push with no change:        ${range(ours.reMs)}   ${median(ours.reRead)} archive bytes read`);
+  console.log(`  same, process wall incl. tsx start-up:  ${range(ours.reWallMs)}`);
 
   let bigRss: number | undefined;
   let skopeoBigRss: number | undefined;
   if (bigMiB > 0) {
     const big = join(dir, 'big.tar');
     await writeDockerArchive(big, { layers: [{ size: bigMiB * MiB }, { size: MiB }], seed: `${seed}-big` });
-    const r = await child(big, `${reg.url}/bench/big:v1`);
-    bigRss = r.maxRssKiB / 1024;
-    console.log(`${bigMiB} MiB layer: pushImage ${fmt(r.ms)}, peak RSS ${bigRss.toFixed(0)} MiB`);
-    const s = await timeSkopeo(big, `${reg.url}/bench/big-skopeo:v1`);
-    skopeoBigRss = s.maxRssKiB / 1024;
-    console.log(`${bigMiB} MiB layer: skopeo    ${fmt(s.ms)}, peak RSS ${skopeoBigRss.toFixed(0)} MiB`);
-    await rm(big, { force: true });
+    const reg = await startRegistry();
+    try {
+      const r = await child(big, `${reg.url}/bench/big:v1`, join(dir, 'cache-big'));
+      bigRss = r.maxRssKiB / 1024;
+      console.log(`${bigMiB} MiB layer: pushImage ${sec(r.ms)}, peak RSS ${bigRss.toFixed(0)} MiB`);
+      const s = await timeSkopeo(big, `${reg.url}/bench/big-skopeo:v1`);
+      skopeoBigRss = s.maxRssKiB / 1024;
+      console.log(`${bigMiB} MiB layer: skopeo    ${sec(s.ms)}, peak RSS ${skopeoBigRss.toFixed(0)} MiB`);
+    } finally {
+      await reg.stop();
+      await rm(big, { force: true });
+    }
   }
 
-  console.log('');
-  console.log(`push wall time vs skopeo:       ${(apiMs / skopeo.ms).toFixed(2)}x (in process), ${(cli.ms / skopeo.ms).toFixed(2)}x (fresh process)   target <= 1.0x`);
-  console.log(`re-push vs first push:          ${(reMs / apiMs).toFixed(3)}   target <= 0.1`);
-  if (bigRss !== undefined) console.log(`peak RSS with a ${bigMiB} MiB layer:  ${bigRss.toFixed(0)} MiB (skopeo ${skopeoBigRss?.toFixed(0)} MiB)   target < 200 MB`);
+  console.log(`\nload average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`push wall time vs skopeo:        ${(median(ours.ms) / median(theirs.ms)).toFixed(2)}x (ratio of medians; per-trial ratios ${ratios.map((r) => r.toFixed(2)).join(' ')})   target <= 1.0x`);
+  console.log(
+    `push CPU vs skopeo (client + registry): ${((median(ours.cpuMs) + median(ours.regCpuMs)) / (median(theirs.cpuMs) + median(theirs.regCpuMs))).toFixed(2)}x`,
+  );
+  console.log(`re-push vs first push:           ${median(reRatios).toFixed(3)} (median of per-trial ratios)   target <= 0.1`);
+  console.log(`hashing on worker threads vs one thread: ${(median(hashMs.workers) / median(hashMs.thread)).toFixed(2)}x`);
+  if (bigRss !== undefined) console.log(`peak RSS with a ${bigMiB} MiB layer:   ${bigRss.toFixed(0)} MiB (skopeo ${skopeoBigRss?.toFixed(0)} MiB)   target < 200 MB`);
 } finally {
-  await reg.stop();
   await rm(dir, { recursive: true, force: true });
 }

@@ -5,7 +5,7 @@ import { type RegistryHandle, startRegistry } from '@nixrel/testkit/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeImage } from '../src/archive.js';
 import { pushImage, resolveImage } from '../src/index.js';
-import { exec, rejection, skopeoRawDigest, tempDir } from './helpers.js';
+import { exec, isolateImageCache, rejection, skopeoRawDigest, tempDir } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -14,6 +14,7 @@ const retry = { attempts: 8, baseDelayMs: 10, maxDelayMs: 200 };
 
 beforeAll(async () => {
   ({ dir, cleanup } = await tempDir());
+  isolateImageCache(dir);
   reg = await startRegistry();
 });
 afterAll(async () => {

@@ -13,6 +13,13 @@ export async function tempDir(prefix = 'nixrel-oci-'): Promise<{ dir: string; cl
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
+/** Points the image cache of this test process at `dir`, away from the user's. */
+export function isolateImageCache(dir: string): string {
+  const cache = join(dir, 'image-cache');
+  process.env.NIXREL_OCI_CACHE = cache;
+  return cache;
+}
+
 /** A docker-config-style auth file holding the registry's credentials. */
 export async function writeAuthFile(dir: string, reg: RegistryHandle, password = reg.password): Promise<string> {
   const path = join(dir, `auth-${Math.random().toString(36).slice(2)}.json`);

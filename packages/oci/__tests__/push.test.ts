@@ -6,7 +6,7 @@ import { type RegistryHandle, startRegistry } from '@nixrel/testkit/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeImage } from '../src/archive.js';
 import { addTags, listTags, pushImage, resolveImage } from '../src/index.js';
-import { exec, listFiles, rejection, skopeoCreds, skopeoRawDigest, tempDir, writeAuthFile } from './helpers.js';
+import { exec, isolateImageCache, listFiles, rejection, skopeoCreds, skopeoRawDigest, tempDir, writeAuthFile } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -17,6 +17,7 @@ let expected: string;
 
 beforeAll(async () => {
   ({ dir, cleanup } = await tempDir());
+  isolateImageCache(dir);
   archive = (await writeDockerArchive(join(dir, 'img.tar'), { layers: [{ size: 2_000_000 }, { size: 500_000 }, { size: 3_000_000 }], seed: 'push' })).path;
   gz = (await writeDockerArchive(join(dir, 'img.tar.gz'), { layers: [{ size: 2_000_000 }, { size: 500_000 }, { size: 3_000_000 }], seed: 'push', gzip: true })).path;
   stream = await writeStreamScript(join(dir, 'stream.sh'), archive);

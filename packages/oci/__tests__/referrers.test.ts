@@ -7,7 +7,7 @@ import { writeDockerArchive } from '@nixrel/testkit/archives';
 import { type RegistryHandle, startRegistry } from '@nixrel/testkit/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachReferrer, fallbackTag, fetchReferrerLayer, listReferrers, listTags, pushImage } from '../src/index.js';
-import { listFiles, rejection, tempDir } from './helpers.js';
+import { isolateImageCache, listFiles, rejection, tempDir } from './helpers.js';
 
 const BUNDLE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 const SBOM = 'application/vnd.cyclonedx+json';
@@ -20,6 +20,7 @@ let archive: string;
 
 beforeAll(async () => {
   ({ dir, cleanup } = await tempDir());
+  isolateImageCache(dir);
   reg = await startRegistry();
   archive = (await writeDockerArchive(join(dir, 'img.tar'), { layers: [{ size: 20_000 }], seed: 'referrers' })).path;
 });

@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { createGunzip } from 'node:zlib';
 import type { ArtifactFormat, LayerRecord } from '@nixrel/core';
 import { ReleaseError, sha256Digest } from '@nixrel/core';
+import { type OnRead, rangeRead, sequentialLayers, tarBytes } from './archive-stream.js';
 import { buildManifest, configDescriptor, type DockerConfig, layerDescriptor, toOciConfig } from './image.js';
+import { hashRanges } from './layer-hash.js';
 import { OCI_LAYER_TAR, OCI_MANIFEST } from './media-types.js';
 import { checkEntryName, type TarEntry, TarScanner } from './tar.js';
 
@@ -16,9 +15,10 @@ import { checkEntryName, type TarEntry, TarScanner } from './tar.js';
  * docker-archive may list its layers in manifest.json, written after the
  * layers, so reading is two passes: the first reads headers and small JSON
  * entries and hashes every layer (never buffering one); the second streams
- * only the layers a target lacks. An uncompressed archive on disk is read the
- * second time by byte range, so layers can be uploaded in parallel and retried
- * from disk.
+ * only the layers a target lacks. An uncompressed archive on disk is walked
+ * header to header the first time (seeking over layer data, which is then
+ * hashed by range on all cores), and read by byte range the second time, so
+ * layers can be uploaded in parallel and retried from disk.
  */
 
 export interface LayerSource extends LayerRecord {
@@ -28,8 +28,8 @@ export interface LayerSource extends LayerRecord {
   dataOffset: number;
 }
 
-export interface ImageLayout {
-  path: string;
+/** What reading an artifact yields: everything a push needs except the layer bytes. */
+export interface ImageParts {
   format: ArtifactFormat;
   /** Manifest digest; what a push of this artifact produces, on any machine. */
   digest: string;
@@ -40,6 +40,10 @@ export interface ImageLayout {
   layers: LayerSource[];
   /** RepoTags recorded in the archive (informational). */
   repoTags: string[];
+}
+
+export interface ImageLayout extends ImageParts {
+  path: string;
   /** True when layers can be read by byte range (uncompressed file). */
   seekable: boolean;
   /** A fresh read of one layer's bytes. */
@@ -48,11 +52,17 @@ export interface ImageLayout {
   streamLayers(indices: number[]): AsyncGenerator<{ index: number; body: AsyncIterable<Uint8Array> }>;
 }
 
-const CHUNK = 4 << 20;
+export interface ReadOptions {
+  /** Called with the number of bytes each read took from the artifact. */
+  onRead?: (bytes: number) => void;
+  /** Hash the layers of a large uncompressed archive on worker threads (default true). */
+  parallelHash?: boolean;
+}
+
 const MAX_JSON = 16 << 20;
 
 /** Detects the artifact's format from its first bytes (and exec bit for scripts). */
-export async function detectFormat(path: string): Promise<ArtifactFormat> {
+export async function detectFormat(path: string, onRead?: OnRead): Promise<ArtifactFormat> {
   let st: Awaited<ReturnType<typeof stat>>;
   try {
     st = await stat(path);
@@ -68,57 +78,13 @@ export async function detectFormat(path: string): Promise<ArtifactFormat> {
   } finally {
     await fh.close();
   }
+  onRead?.(n);
   if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'docker-archive+gzip';
   if (n === 512 && head.subarray(257, 262).toString('latin1') === 'ustar') return 'docker-archive';
   const script = head.subarray(0, 2).toString('latin1') === '#!' || head.subarray(0, 4).toString('latin1') === '\x7fELF';
   if (script && (st.mode & 0o111) !== 0) return 'docker-stream';
   if (n === 0) throw new ReleaseError('ARCHIVE_ERROR', `image artifact ${path} is empty`);
   throw new ReleaseError('ARCHIVE_ERROR', `image artifact ${path} is neither a docker-archive (tar or tar.gz) nor an executable image stream`);
-}
-
-/** The uncompressed tar bytes of an artifact, as a stream; cleans up (kills the stream script) when abandoned. */
-async function* tarBytes(path: string, format: ArtifactFormat): AsyncGenerator<Uint8Array> {
-  if (format === 'docker-archive') {
-    yield* createReadStream(path, { highWaterMark: CHUNK });
-    return;
-  }
-  if (format === 'docker-archive+gzip') {
-    const file = createReadStream(path, { highWaterMark: CHUNK });
-    const gunzip = createGunzip({ chunkSize: 1 << 20 });
-    file.on('error', (e) => gunzip.destroy(e));
-    file.pipe(gunzip);
-    try {
-      for await (const chunk of gunzip) yield chunk as Uint8Array;
-    } catch (e) {
-      throw new ReleaseError('ARCHIVE_ERROR', `${path}: corrupt or truncated gzip data (${(e as Error).message})`, { cause: e });
-    } finally {
-      file.destroy();
-      gunzip.destroy();
-    }
-    return;
-  }
-  const child = spawn(path, [], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  let spawnError: Error | undefined;
-  child.on('error', (e) => {
-    spawnError = e;
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-2000);
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  let complete = false;
-  try {
-    for await (const chunk of child.stdout) yield chunk as Uint8Array;
-    const code = await exited;
-    if (spawnError) throw new ReleaseError('ARCHIVE_ERROR', `cannot run image stream ${path}: ${spawnError.message}`, { cause: spawnError });
-    if (code !== 0) {
-      throw new ReleaseError('ARCHIVE_ERROR', `image stream ${path} exited with status ${code}`, { details: stderr.trim() ? stderr.trim().split('\n') : [] });
-    }
-    complete = true;
-  } finally {
-    if (!complete && child.exitCode === null) child.kill('SIGKILL');
-  }
 }
 
 interface ScannedEntry extends TarEntry {
@@ -128,28 +94,32 @@ interface ScannedEntry extends TarEntry {
   magic?: Buffer;
 }
 
-/** Pass 1: every entry's header, small JSON bodies, and the sha256 of everything else. */
-async function scanArchive(path: string, format: ArtifactFormat): Promise<Map<string, ScannedEntry>> {
+const isSmallJson = (name: string, size: number) => size <= MAX_JSON && (name.endsWith('.json') || name === 'repositories');
+
+/** Registers an entry, refusing duplicates of regular files (which one would a reader take?). */
+function addEntry(entries: Map<string, ScannedEntry>, e: TarEntry, path: string): ScannedEntry {
+  const name = checkEntryName(e.name, path);
+  const entry: ScannedEntry = { ...e, name };
+  if ((entry.type === '0' || entry.type === '7') && entries.has(name) && entries.get(name)!.type !== '5') {
+    throw new ReleaseError('ARCHIVE_ERROR', `${path}: duplicate tar entry "${name}"`);
+  }
+  entries.set(name, entry);
+  return entry;
+}
+
+/** Pass 1 over a stream (gzip, stream script): every entry's header, small JSON bodies, and the sha256 of everything else. */
+async function scanArchive(path: string, format: ArtifactFormat, onRead?: OnRead): Promise<Map<string, ScannedEntry>> {
   const entries = new Map<string, ScannedEntry>();
   let current: ScannedEntry | undefined;
   let hash: Hash | undefined;
   let json: Buffer[] | undefined;
   const scanner = new TarScanner(path, {
     entry(e) {
-      const name = checkEntryName(e.name, path);
-      current = { ...e, name };
-      if (current.type === '0' || current.type === '7') {
-        if (entries.has(name) && entries.get(name)!.type !== '5') {
-          throw new ReleaseError('ARCHIVE_ERROR', `${path}: duplicate tar entry "${name}"`);
-        }
-        const small = e.size <= MAX_JSON && (name.endsWith('.json') || name === 'repositories');
-        json = small ? [] : undefined;
-        hash = small ? undefined : createHash('sha256');
-      } else {
-        hash = undefined;
-        json = undefined;
-      }
-      entries.set(name, current);
+      current = addEntry(entries, e, path);
+      const regular = current.type === '0' || current.type === '7';
+      const small = regular && isSmallJson(current.name, e.size);
+      json = small ? [] : undefined;
+      hash = regular && !small ? createHash('sha256') : undefined;
     },
     data(chunk) {
       if (current && !current.magic) current.magic = Buffer.from(chunk.subarray(0, 4));
@@ -165,8 +135,61 @@ async function scanArchive(path: string, format: ArtifactFormat): Promise<Map<st
       json = undefined;
     },
   });
-  for await (const chunk of tarBytes(path, format)) scanner.write(chunk);
+  for await (const chunk of tarBytes(path, format, onRead)) scanner.write(chunk);
   scanner.end();
+  return entries;
+}
+
+/**
+ * Pass 1 over an uncompressed file: headers and small JSON bodies only,
+ * seeking over everything else. Layers are hashed afterwards, by range.
+ */
+async function walkArchive(path: string, onRead?: OnRead): Promise<Map<string, ScannedEntry>> {
+  const entries = new Map<string, ScannedEntry>();
+  let current: ScannedEntry | undefined;
+  let json: Buffer[] | undefined;
+  let skip = false;
+  const scanner = new TarScanner(path, {
+    entry(e) {
+      current = addEntry(entries, e, path);
+      const regular = current.type === '0' || current.type === '7';
+      json = regular && isSmallJson(current.name, e.size) ? [] : undefined;
+      skip = regular && !json;
+    },
+    data(chunk) {
+      json?.push(Buffer.from(chunk));
+    },
+    entryEnd() {
+      if (current && json) current.json = Buffer.concat(json);
+      current = undefined;
+      json = undefined;
+    },
+  });
+  const fh = await open(path, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const buf = Buffer.allocUnsafe(1 << 20);
+    let pos = 0;
+    while (!scanner.finished) {
+      if (skip && scanner.inData) {
+        skip = false;
+        const name = current?.name;
+        pos += scanner.skipData();
+        if (pos > size) throw new ReleaseError('ARCHIVE_ERROR', `${path}: truncated tar archive (entry "${name}" ends at byte ${pos}, the file has ${size} bytes)`);
+        continue;
+      }
+      const { bytesRead } = await fh.read(buf, 0, Math.min(scanner.needed, buf.length), pos);
+      onRead?.(bytesRead);
+      if (bytesRead === 0) {
+        scanner.end();
+        break;
+      }
+      pos += bytesRead;
+      scanner.write(buf.subarray(0, bytesRead));
+    }
+  } finally {
+    await fh.close();
+  }
   return entries;
 }
 
@@ -192,86 +215,17 @@ function resolveEntry(entries: Map<string, ScannedEntry>, name: string, path: st
   throw new ReleaseError('ARCHIVE_ERROR', `${path}: link loop at "${name}"`);
 }
 
-async function* rangeRead(path: string, start: number, size: number): AsyncGenerator<Uint8Array> {
-  if (size === 0) return;
-  let got = 0;
-  for await (const chunk of createReadStream(path, { start, end: start + size - 1, highWaterMark: CHUNK })) {
-    got += (chunk as Buffer).length;
-    yield chunk as Uint8Array;
-  }
-  if (got !== size) throw new ReleaseError('ARCHIVE_ERROR', `${path}: changed while reading (short read at byte ${start + got})`);
-}
-
-/** Pass 2 on a non-seekable archive: one read, handing out the wanted entries' bodies in order. */
-async function* sequentialLayers(
-  path: string,
-  format: ArtifactFormat,
-  wanted: Map<number, number[]>,
-): AsyncGenerator<{ index: number; body: AsyncIterable<Uint8Array> }> {
-  type Ev = { t: 'start'; e: TarEntry } | { t: 'data'; c: Uint8Array } | { t: 'end' };
-  let queue: Ev[] = [];
-  let head = 0;
-  const scanner = new TarScanner(path, {
-    entry: (e) => queue.push({ t: 'start', e }),
-    data: (c) => queue.push({ t: 'data', c }),
-    entryEnd: () => queue.push({ t: 'end' }),
-  });
-  const source = tarBytes(path, format);
-  let remaining = wanted.size;
-  const next = async (): Promise<Ev | undefined> => {
-    while (head === queue.length) {
-      queue = [];
-      head = 0;
-      const r = await source.next();
-      if (r.done) {
-        scanner.end();
-        return undefined;
-      }
-      scanner.write(r.value);
-    }
-    return queue[head++];
-  };
-  try {
-    while (remaining > 0) {
-      const ev = await next();
-      if (!ev) break;
-      if (ev.t !== 'start') continue;
-      const indices = wanted.get(ev.e.dataOffset);
-      if (!indices) continue;
-      remaining--;
-      let done = false;
-      const body = async function* (): AsyncGenerator<Uint8Array> {
-        for (;;) {
-          const d = await next();
-          if (!d || d.t === 'end') {
-            done = true;
-            return;
-          }
-          if (d.t === 'data') yield d.c;
-        }
-      };
-      // The same bytes may back several layer indices; hand them out once.
-      yield { index: indices[0]!, body: body() };
-      while (!done) {
-        const d = await next();
-        if (!d || d.t === 'end') done = true;
-      }
-    }
-    if (remaining > 0) throw new ReleaseError('ARCHIVE_ERROR', `${path}: archive changed between reads (layers missing on the second read)`);
-  } finally {
-    await source.return(undefined);
-  }
-}
-
 /**
  * Reads an image artifact (pass 1) and derives its OCI image: manifest,
  * config and uncompressed layers, with every layer checked against the
  * config's diff_ids.
  */
-export async function readImageArtifact(path: string, format?: ArtifactFormat): Promise<ImageLayout> {
-  const fmt = format ?? (await detectFormat(path));
+export async function readImageArtifact(path: string, format?: ArtifactFormat, opts: ReadOptions = {}): Promise<ImageLayout> {
+  const { onRead } = opts;
+  const fmt = format ?? (await detectFormat(path, onRead));
   if (format) await assertFile(path);
-  const entries = await scanArchive(path, fmt);
+  const seekable = fmt === 'docker-archive';
+  const entries = seekable ? await walkArchive(path, onRead) : await scanArchive(path, fmt, onRead);
   const manifestJson = parseJsonEntry<unknown>(entries.get('manifest.json'), 'manifest.json', path);
   if (!Array.isArray(manifestJson) || manifestJson.length !== 1) {
     throw new ReleaseError(
@@ -291,15 +245,31 @@ export async function readImageArtifact(path: string, format?: ArtifactFormat): 
   if (diffIds.length !== layerNames.length) {
     throw new ReleaseError('ARCHIVE_ERROR', `${path}: manifest.json lists ${layerNames.length} layers but the config has ${diffIds.length} diff_ids`);
   }
-  const layers: LayerSource[] = layerNames.map((name, i) => {
+  const layerEntries = layerNames.map((name) => {
     const e = resolveEntry(entries, name, path);
     if (e.type !== '0' && e.type !== '7') throw new ReleaseError('ARCHIVE_ERROR', `${path}: layer "${name}" is not a regular file`);
+    return e;
+  });
+  if (seekable) {
+    // Each distinct entry once, even when several layers name it.
+    const todo = [...new Set(layerEntries.filter((e) => !e.json && !e.digest))];
+    const hashes = await hashRanges(
+      path,
+      todo.map((e) => ({ offset: e.dataOffset, size: e.size })),
+      { onRead, parallel: opts.parallelHash },
+    );
+    todo.forEach((e, i) => {
+      e.digest = hashes[i]!.digest;
+      e.magic = hashes[i]!.magic;
+    });
+  }
+  const layers: LayerSource[] = layerEntries.map((e, i) => {
     const digest = e.digest ?? sha256Digest(e.json ?? new Uint8Array());
     if (digest !== diffIds[i]) {
       const compressed = e.magic && e.magic[0] === 0x1f && e.magic[1] === 0x8b;
       throw new ReleaseError(
         'DIGEST_MISMATCH',
-        `${path}: layer ${i} "${name}" has sha256 ${digest} but the config's diff_id is ${diffIds[i]}${compressed ? ' (the layer is gzip-compressed; only uncompressed layers are supported)' : ''}`,
+        `${path}: layer ${i} "${layerNames[i]}" has sha256 ${digest} but the config's diff_id is ${diffIds[i]}${compressed ? ' (the layer is gzip-compressed; only uncompressed layers are supported)' : ''}`,
       );
     }
     return { entry: e.name, dataOffset: e.dataOffset, digest, diffId: digest, size: e.size, mediaType: OCI_LAYER_TAR };
@@ -309,9 +279,7 @@ export async function readImageArtifact(path: string, format?: ArtifactFormat): 
     configDesc,
     layers.map((l) => layerDescriptor(l.digest, l.size)),
   );
-  const seekable = fmt === 'docker-archive';
-  return {
-    path,
+  const parts: ImageParts = {
     format: fmt,
     digest: sha256Digest(manifest),
     mediaType: OCI_MANIFEST,
@@ -320,12 +288,23 @@ export async function readImageArtifact(path: string, format?: ArtifactFormat): 
     configDigest: configDesc.digest,
     layers,
     repoTags: Array.isArray(m.RepoTags) ? (m.RepoTags as unknown[]).filter((t): t is string => typeof t === 'string') : [],
+  };
+  return imageLayout(path, parts, onRead);
+}
+
+/** The image of `parts` with its layer bytes read from the artifact at `path` on demand. */
+export function imageLayout(path: string, parts: ImageParts, onRead?: OnRead): ImageLayout {
+  const { layers, format } = parts;
+  const seekable = format === 'docker-archive';
+  return {
+    ...parts,
+    path,
     seekable,
     openLayer(index) {
       const layer = layers[index];
       if (!layer) throw new ReleaseError('INTERNAL', `no layer ${index}`);
-      if (seekable) return rangeRead(path, layer.dataOffset, layer.size);
-      const it = sequentialLayers(path, fmt, new Map([[layer.dataOffset, [index]]]));
+      if (seekable) return rangeRead(path, layer.dataOffset, layer.size, onRead);
+      const it = sequentialLayers(path, format, new Map([[layer.dataOffset, [index]]]), onRead);
       return (async function* () {
         try {
           for await (const { body } of it) {
@@ -345,10 +324,10 @@ export async function readImageArtifact(path: string, format?: ArtifactFormat): 
       }
       if (seekable) {
         const order = [...wanted.entries()].sort((a, b) => a[0] - b[0]);
-        for (const [, idx] of order) yield { index: idx[0]!, body: rangeRead(path, layers[idx[0]!]!.dataOffset, layers[idx[0]!]!.size) };
+        for (const [, idx] of order) yield { index: idx[0]!, body: rangeRead(path, layers[idx[0]!]!.dataOffset, layers[idx[0]!]!.size, onRead) };
         return;
       }
-      yield* sequentialLayers(path, fmt, wanted);
+      yield* sequentialLayers(path, format, wanted, onRead);
     },
   };
 }
@@ -360,15 +339,18 @@ async function assertFile(path: string): Promise<void> {
   if (!st.isFile()) throw new ReleaseError('INVALID_INPUT', `image artifact ${path} is not a file`);
 }
 
-/** The digest a push would produce, without pushing: for reproducibility checks. */
-export async function computeImage(artifact: { path: string; format?: ArtifactFormat }): Promise<{
+/** The digest a push would produce, without pushing: for reproducibility checks. Reads every byte. */
+export async function computeImage(
+  artifact: { path: string; format?: ArtifactFormat },
+  opts: ReadOptions = {},
+): Promise<{
   digest: string;
   mediaType: string;
   manifest: Uint8Array;
   config: Uint8Array;
   layers: LayerRecord[];
 }> {
-  const image = await readImageArtifact(artifact.path, artifact.format);
+  const image = await readImageArtifact(artifact.path, artifact.format, opts);
   return {
     digest: image.digest,
     mediaType: image.mediaType,

@@ -156,6 +156,12 @@ export class LayoutStore implements ImageStore {
     }
   }
 
+  async hasManifest(digest: string): Promise<boolean> {
+    const index = await this.readIndex();
+    if (!index.manifests.some((m) => m.digest === digest)) return false;
+    return (await stat(this.blobPath(digest)).catch(() => undefined)) !== undefined;
+  }
+
   private async putBytes(bytes: Uint8Array): Promise<string> {
     const digest = sha256Digest(bytes);
     if (!(await this.hasBlob({ mediaType: '', digest, size: bytes.length }))) {

@@ -1,13 +1,13 @@
 import type { ArtifactFormat, PublishedImage } from '@nixrel/core';
 import { ReleaseError, silentLogger } from '@nixrel/core';
-import { readImageArtifact } from './archive.js';
 import { configDescriptor, layerDescriptor } from './image.js';
+import { type LoadOptions, loadImage } from './load-image.js';
 import type { Descriptor } from './media-types.js';
 import type { RegistryOptions } from './registry.js';
 import { checkTagsFree, tagManifest } from './tags.js';
 import { openStore } from './target.js';
 
-export interface PushOptions extends RegistryOptions {
+export interface PushOptions extends RegistryOptions, Pick<LoadOptions, 'cache' | 'onRead' | 'parallelHash'> {
   tags?: string[];
   /** Parallel uploads when layers can be read by byte range (uncompressed archive on disk). */
   concurrency?: number;
@@ -38,17 +38,20 @@ export async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Pr
  * Pushes one image artifact to a registry repository or an OCI layout:
  * reads and checks the whole artifact first (nothing is written for a bad
  * one), uploads only the blobs the target lacks, puts the manifest by digest,
- * and only then adds tags (never moving one).
+ * and only then adds tags (never moving one). An artifact read before and
+ * unchanged since is not read again (see image-cache.ts): a re-push is then
+ * only HEAD requests, and a blob the target lacks is read by range and
+ * checked against its digest while it is uploaded.
  */
 export async function pushImage(artifact: { path: string; format?: ArtifactFormat }, target: string, opts: PushOptions = {}): Promise<PublishedImage> {
   const logger = opts.logger ?? silentLogger;
   const { store, ref } = openStore(target, opts);
   const tags = [...new Set([...(ref.tag ? [ref.tag] : []), ...(opts.tags ?? [])])];
-  const image = await readImageArtifact(artifact.path, artifact.format);
+  const { image, cached } = await loadImage(artifact, { ...opts, logger });
   if (ref.digest && ref.digest !== image.digest) {
     throw new ReleaseError('DIGEST_MISMATCH', `${target} names ${ref.digest} but ${artifact.path} is ${image.digest}`);
   }
-  logger.debug(`${artifact.path}: ${image.format}, ${image.layers.length} layers, ${image.digest}`);
+  logger.debug(`${artifact.path}: ${image.format}, ${image.layers.length} layers, ${image.digest}${cached ? ' (unchanged since last read)' : ''}`);
   await checkTagsFree(store, image.digest, tags);
 
   // One upload per distinct blob, even if a layer appears twice.
@@ -59,9 +62,12 @@ export async function pushImage(artifact: { path: string; format?: ArtifactForma
   });
   const blobs: Descriptor[] = [config, ...[...layerIndex.keys()].map((d) => layerDescriptor(d, image.layers[layerIndex.get(d)!]!.size))];
   const missing: Descriptor[] = [];
-  await mapLimit(blobs, 8, async (d) => {
-    if (!(await store.hasBlob(d)) && !(await store.mountBlob(d))) missing.push(d);
-  });
+  const [manifestPresent] = await Promise.all([
+    store.hasManifest(image.digest),
+    mapLimit(blobs, 8, async (d) => {
+      if (!(await store.hasBlob(d)) && !(await store.mountBlob(d))) missing.push(d);
+    }),
+  ]);
   const skipped = blobs.length - missing.length;
   let bytesUploaded = 0;
   const progress = (d: Descriptor) => {
@@ -72,7 +78,8 @@ export async function pushImage(artifact: { path: string; format?: ArtifactForma
     };
   };
 
-  const missingLayers = missing.filter((d) => d.digest !== config.digest);
+  // Largest first: the longest upload bounds the wall time.
+  const missingLayers = missing.filter((d) => d.digest !== config.digest).sort((a, b) => b.size - a.size);
   if (missing.some((d) => d.digest === config.digest)) {
     await store.putBlob(config, () => bytesOf(image.config));
     bytesUploaded += config.size;
@@ -80,6 +87,7 @@ export async function pushImage(artifact: { path: string; format?: ArtifactForma
   const upload = async (d: Descriptor, first?: AsyncIterable<Uint8Array>) => {
     const index = layerIndex.get(d.digest)!;
     logger.debug(`uploading layer ${index} ${d.digest} (${d.size} bytes)`);
+    // The store hashes what it sends and fails on a mismatch before the upload completes.
     await store.putBlob(d, (attempt) => (attempt === 0 && first ? first : image.openLayer(index)), progress(d));
     bytesUploaded += d.size;
   };
@@ -91,7 +99,8 @@ export async function pushImage(artifact: { path: string; format?: ArtifactForma
     for await (const { index, body } of image.streamLayers([...byIndex.keys()])) await upload(byIndex.get(index)!, body);
   }
 
-  await store.putManifest(image.digest, image.manifest, image.mediaType, { root: true });
+  // A manifest already there (same digest, same bytes) is not sent again.
+  if (!manifestPresent) await store.putManifest(image.digest, image.manifest, image.mediaType, { root: true });
   await tagManifest(store, image.digest, tags);
   logger.info(`pushed ${store.name}@${image.digest} (${bytesUploaded} bytes uploaded, ${skipped} blobs skipped)`);
   return {

@@ -16,6 +16,8 @@ export interface ImageStore {
   mountBlob(d: Descriptor): Promise<boolean>;
   /** Stores a blob whose bytes `open` yields (called again, from the start, for each retry). */
   putBlob(d: Descriptor, open: (attempt: number) => AsyncIterable<Uint8Array>, onBytes?: (n: number) => void): Promise<void>;
+  /** True when the manifest with this digest is there (in a layout: listed in index.json). */
+  hasManifest(digest: string): Promise<boolean>;
   /** `ref` is a digest or a tag; `root` makes a layout list the manifest in index.json. */
   putManifest(ref: string, bytes: Uint8Array, mediaType: string, opts?: { root?: boolean }): Promise<void>;
   /** The descriptor a tag or digest points at, or undefined when there is none. */

@@ -40,7 +40,12 @@ describe('terminalReporter', () => {
   it('redraws one row per image in place, with stage, time, bytes and note', () => {
     vi.useFakeTimers({ now: new Date('2026-03-04T00:00:00Z') });
     let out = '';
-    const stream = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WriteStream;
+    const stream = {
+      write: (s: string) => {
+        out += s;
+        return true;
+      },
+    } as unknown as NodeJS.WriteStream;
     try {
       const p = terminalReporter(stream);
       p.stage('hello', 'publish');

@@ -197,6 +197,24 @@ describe('the release split into CI jobs', () => {
     expect(record.tags).not.toContain(version);
   });
 
+  it.concurrent.each([
+    [['image'], EXIT_CODES.USAGE, /give exactly one image name/],
+    [['image', 'hello'], EXIT_CODES.USAGE, /--version is required/],
+    [['image', 'nope', '--version', 'example-v1-20260101.1'], EXIT_CODES.NOT_FOUND, /unknown image "nope"/],
+    [['image', 'hello', '--version', '../../elsewhere'], EXIT_CODES.INVALID_INPUT, /invalid --version "\.\.\/\.\.\/elsewhere"/],
+    [['attest-all'], EXIT_CODES.USAGE, /--version is required/],
+    [['attest-all', '--version', 'example-v1-20260101.1', '--registry', 'ci'], EXIT_CODES.INVALID_INPUT, /invalid --registry "ci"/],
+    [['collect', '--version', 'a version'], EXIT_CODES.INVALID_INPUT, /invalid --version "a version"/],
+    [['plan', '--collection', 'nope'], EXIT_CODES.NOT_FOUND, /unknown collection "nope"/],
+  ])('release %j exits %i, naming the input, and writes nothing', async (args, code, message) => {
+    const runner = await checkout();
+    const r = await runCliProcess(['release', ...args], { cwd: runner, env: releaseEnv() });
+    expect(r.code, r.stderr).toBe(code);
+    expect(r.stderr).toMatch(message);
+    expect(existsSync(join(runner, '.release'))).toBe(false);
+    expect(existsSync(join(runner, 'site'))).toBe(false);
+  });
+
   it('--dry-run prints every digest, and pushes, signs and writes nothing', async () => {
     const runner = await checkout();
     const before = { ...stack.requests };

@@ -7,7 +7,7 @@ import { type ReleaseManifest, sha256Digest } from '@nixrel/core';
 import { listTags, resolveImage } from '@nixrel/oci';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scratchRepo } from './image-test-helpers.js';
-import { comparable, pageExists, readManifest, releaseEnv, type Run, runCliProcess } from './release-helpers.js';
+import { comparable, pageExists, type Run, readManifest, releaseEnv, runCliProcess } from './release-helpers.js';
 
 /**
  * A release SIGKILLed anywhere leaves nothing published (no collection tag, no
@@ -29,8 +29,9 @@ interface KillPoint {
   upTo?: number;
 }
 
-// In pipeline order: each point is still ahead of the state the earlier kills
-// left (toolbox starts only once greeter or hello is done; verify always runs).
+// In pipeline order, each point still ahead of what the earlier kills let
+// finish: two images at a time, so toolbox starts only once greeter or hello is
+// done, and every run re-verifies every image, so a `verify` line always comes.
 const KILL_POINTS: KillPoint[] = [
   { label: 'during the build', on: /: build$/m },
   { label: 'during publish', on: /: publish$/m },
@@ -39,9 +40,10 @@ const KILL_POINTS: KillPoint[] = [
   { label: 'during provenance', on: /: provenance$/m },
   { label: 'during attest', on: /: attest$/m },
   { label: 'during verify', on: /: verify$/m },
-  { label: 'during publish of the last image', on: /toolbox: publish$/m },
-  { label: 'in the last image after a random delay', on: /toolbox: (sbom|provenance|attest)$/m, upTo: 100 },
+  { label: 'at the first stage of the last image', on: /toolbox: (publish|sbom|provenance|attest|verify)$/m },
+  { label: 'in the last image, after a random delay', on: /toolbox: (publish|sbom|provenance|attest|verify)$/m, upTo: 100 },
   { label: 'while writing release.json', on: /writing release\.json$/m },
+  { label: 'while writing release.json, after a random delay', on: /writing release\.json$/m, upTo: 150 },
   { label: 'while rendering the page, after a random delay', on: /rendering the provenance page$/m, upTo: 400 },
   { label: 'while tagging', on: /tagging every image /m },
 ];
@@ -165,6 +167,20 @@ describe('a release killed at any point', () => {
     expect(pageExists(repo, version)).toBe(true);
     expect((await collectionTags()).sort()).toEqual(IMAGES.map((n) => `${n}:${version}`));
     expect(existsSync(join(repo, '.release', version, 'page.partial'))).toBe(false);
+    const v = await runCliProcess(['verify', '--manifest', manifestPath], { cwd: repo, env: releaseEnv() });
+    expect(v.code, v.stderr).toBe(0);
+  });
+
+  it('the same release resumed to another registry is signed there too, not only published', async () => {
+    const elsewhere = `oci:${join(base, 'elsewhere')}`;
+    const r = await runCliProcess(['release', '--collection', 'example', '--key', key, '--registry', elsewhere], { cwd: repo, env: releaseEnv() });
+    expect(r.code, r.stderr).toBe(0);
+    for (const stage of ['sbom', 'provenance', 'attest']) expect(r.stderr).toMatch(new RegExp(`: ${stage}$`, 'm'));
+    const manifestPath = join(repo, /manifest: (\S+)/.exec(r.stdout)![1]!);
+    const manifest = await readManifest(manifestPath);
+    expect(manifest.version).toBe(version);
+    expect(manifest.registry).toBe(elsewhere);
+    for (const image of manifest.images) expect(await listTags(`${elsewhere}/${image.name}`)).toContain(version);
     const v = await runCliProcess(['verify', '--manifest', manifestPath], { cwd: repo, env: releaseEnv() });
     expect(v.code, v.stderr).toBe(0);
   });

@@ -119,9 +119,10 @@ describe('reproducibility: an independent rebuild of every image', () => {
     const layer = differing[0]!;
     expect(html).toContain(`layer ${layer.index} (${layer.storePath}): expected ${layer.expected}, rebuilt `);
 
-    // The command says it too, and fails.
+    // The command says it too, records it, and fails.
     const again = await cli(['release', 'reproduce', '--manifest', result.manifest]);
-    expect(again.code).toBe(1);
+    expect(again.code).toBe(12);
+    expect(again.stderr).toContain(`not reproducible: noisy (recorded in ${result.manifest})`);
     expect(again.stdout).toMatch(new RegExp(`noisy: NOT reproducible: rebuilt sha256:[a-f0-9]{64}, released ${noisy.digest}; differing layers: #${layer.index} ${layer.expected} -> sha256:`));
     expect(again.stdout).toContain('hello: reproduced');
     const rechecked = (await readManifest(result.manifest)).images.find((i) => i.name === 'noisy')!;

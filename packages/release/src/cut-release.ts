@@ -21,15 +21,14 @@ import {
   ReleaseError,
   type ReleaseManifest,
   sha256Digest,
+  toJson,
   toReleaseError,
   type VerificationPolicy,
+  validateManifest,
   writeFileAtomic,
-  writeJsonAtomic,
 } from '@nixrel/core';
 import { nixEnvFor, nixVersion } from '@nixrel/nix';
 import { addTags, listTags, type RegistryOptions } from '@nixrel/oci';
-import { renderPage } from '@nixrel/provenance-page';
-import { generateSbom } from '@nixrel/sbom';
 import { loadCatalog, selectImages } from './catalog.js';
 import { chooseSigner, type SignerChoice, type SignerOptions } from './commands/attest.js';
 import type { ProgressReporter } from './progress.js';
@@ -236,9 +235,12 @@ export async function runPublishAndSbom(ctx: ReleaseContext, artifact: ImageArti
   }
 
   const sbomFile = ReleaseState.sbomFile(record.name);
-  const sbomHash = inputHash({ closure: artifact.closurePath, digest: record.digest, commitTime: ctx.source.commitTime });
+  // The SBOM names the repository; provenance and attestations too, and the attestations live there.
+  const sbomHash = inputHash({ closure: artifact.closurePath, digest: record.digest, repository, commitTime: ctx.source.commitTime });
   if (!stageIsCurrent(record, 'sbom', sbomHash) || !existsSync(join(state.dir, sbomFile))) {
     opts.progress.stage(record.name, 'sbom');
+    // Loaded only when an SBOM is to be made: the CycloneDX library and its schemas are heavy to import.
+    const { generateSbom } = await import('@nixrel/sbom');
     const sbom = await generateSbom({
       closureFile: artifact.closurePath,
       outFile: join(state.dir, sbomFile),
@@ -270,7 +272,7 @@ export async function runAttestation(ctx: ReleaseContext, record: ImageRecord, s
   const provenanceFile = ReleaseState.provenanceFile(record.name);
   const flakeLockPath = join(opts.repoRoot, record.flake ?? '.', 'flake.lock');
   const flakeLock = existsSync(flakeLockPath) ? await readFile(flakeLockPath, 'utf8') : undefined;
-  const provenanceHash = inputHash({ digest: record.digest, sbom: record.sbom.digest, commit: ctx.source.commit, version: ctx.version, flakeLock, build: record.build });
+  const provenanceHash = inputHash({ digest: record.digest, repository, sbom: record.sbom.digest, commit: ctx.source.commit, version: ctx.version, flakeLock, build: record.build });
   if (!stageIsCurrent(record, 'provenance', provenanceHash) || !existsSync(join(state.dir, provenanceFile))) {
     opts.progress.stage(record.name, 'provenance');
     const statement = buildProvenance({
@@ -298,7 +300,7 @@ export async function runAttestation(ctx: ReleaseContext, record: ImageRecord, s
     await state.writeRecord(record);
   }
 
-  const attestHash = inputHash({ digest: record.digest, provenance: record.provenance!.digest, sbom: record.sbom.digest, signer: signer.signer.label });
+  const attestHash = inputHash({ digest: record.digest, repository, provenance: record.provenance!.digest, sbom: record.sbom.digest, signer: signer.signer.label });
   const bundlesPresent = record.attestations.length > 0 && record.attestations.every((a) => existsSync(join(state.dir, a.bundlePath)));
   if (!stageIsCurrent(record, 'attest', attestHash) || !bundlesPresent) {
     opts.progress.stage(record.name, 'attest');
@@ -357,9 +359,13 @@ export async function runVerify(ctx: ReleaseContext, record: ImageRecord, signer
     trust: signer.trust,
     registry: ctx.registryOptions,
   });
-  record.verification = result.record;
-  markStage(record, 'verify', inputHash({ attestations: record.attestations.map((a) => a.bundleDigest), policy }));
-  await ctx.state.writeRecord(record);
+  const hash = inputHash({ attestations: record.attestations.map((a) => a.bundleDigest), policy });
+  // Verified again with the same outcome: keep the record (and its time) as it was.
+  if (!(result.record.ok && record.verification?.ok && stageIsCurrent(record, 'verify', hash))) {
+    record.verification = result.record;
+    markStage(record, 'verify', hash);
+    await ctx.state.writeRecord(record);
+  }
   if (!result.record.ok) {
     throw new ReleaseError('VERIFICATION_FAILED', `${record.name}: verification failed`, { details: result.record.failures });
   }
@@ -457,21 +463,24 @@ export async function finishRelease(ctx: ReleaseContext, records: ImageRecord[],
     },
   });
   const manifestPath = join(state.dir, 'release.json');
-  await writeJsonAtomic(manifestPath, manifest);
+  const manifestText = await writeManifestIfChanged(manifestPath, manifest);
 
-  // The page is rendered aside and moved into place whole: no half page, ever.
-  opts.progress.step('rendering the provenance page');
   const pageDir = resolve(opts.env.INIT_CWD ?? opts.repoRoot, opts.outDir ?? join(opts.repoRoot, 'site', ctx.version));
-  const staging = join(state.dir, 'page.partial');
-  await rm(staging, { recursive: true, force: true });
-  await renderPage({ manifestPath, outDir: staging, strict: true });
-  await rm(pageDir, { recursive: true, force: true });
-  await mkdir(dirname(pageDir), { recursive: true });
-  await rename(staging, pageDir).catch(async (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EXDEV') throw e;
-    await cp(staging, pageDir, { recursive: true });
+  if (!(await pageShows(pageDir, manifestText))) {
+    // The page is rendered aside and moved into place whole: no half page, ever.
+    opts.progress.step('rendering the provenance page');
+    const staging = join(state.dir, 'page.partial');
     await rm(staging, { recursive: true, force: true });
-  });
+    const { renderPage } = await import('@nixrel/provenance-page');
+    await renderPage({ manifestPath, outDir: staging, strict: true });
+    await rm(pageDir, { recursive: true, force: true });
+    await mkdir(dirname(pageDir), { recursive: true });
+    await rename(staging, pageDir).catch(async (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EXDEV') throw e;
+      await cp(staging, pageDir, { recursive: true });
+      await rm(staging, { recursive: true, force: true });
+    });
+  }
 
   opts.progress.step(`tagging every image ${ctx.version}`);
   for (const record of records) {
@@ -486,6 +495,28 @@ export async function finishRelease(ctx: ReleaseContext, records: ImageRecord[],
     complete: true,
   });
   return { version: ctx.version, stateDir: state.dir, manifestPath, pageDir, manifest };
+}
+
+/**
+ * A re-run that changed nothing keeps release.json as it was, date included, so
+ * the page need not be rendered again. Returns the text now on disk.
+ */
+async function writeManifestIfChanged(path: string, manifest: ReleaseManifest): Promise<string> {
+  const text = toJson(manifest);
+  if (existsSync(path)) {
+    const previous = await readFile(path, 'utf8');
+    const withoutDate = (t: string) => JSON.stringify({ ...(JSON.parse(t) as object), date: undefined });
+    if (withoutDate(previous) === withoutDate(text)) return previous;
+  }
+  validateManifest(manifest, 'the assembled release manifest');
+  await writeFileAtomic(path, text);
+  return text;
+}
+
+/** The page in `dir` was rendered from exactly this manifest (it carries a copy). */
+async function pageShows(dir: string, manifestText: string): Promise<boolean> {
+  const copy = join(dir, 'release.json');
+  return existsSync(join(dir, 'index.html')) && existsSync(copy) && (await readFile(copy, 'utf8')) === manifestText;
 }
 
 /** The whole release on this machine. */

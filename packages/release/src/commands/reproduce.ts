@@ -68,7 +68,9 @@ export const run: Command = async (args, ctx) => {
     }
     ctx.out(`recorded in ${relative(ctx.repoRoot, manifestPath)}`);
   }
-  if (manifest.images.some((i) => !i.reproducibility?.match)) process.exitCode = 1;
+  // Recorded and printed first; then the command fails (the CLI sets the exit code from the error).
+  const differ = manifest.images.filter((i) => !i.reproducibility?.match).map((i) => i.name);
+  if (differ.length > 0) throw new ReleaseError('DIGEST_MISMATCH', `not reproducible: ${differ.join(', ')} (recorded in ${manifestPath})`);
 };
 
 function parse(args: string[]) {
