@@ -3,7 +3,8 @@
  * `skopeo copy docker-archive:… docker://…`, the tool a user would reach for,
  * on the same Nix-like archive, to a loopback docker-registry, in the same run.
  *
- * Every push runs in a fresh process against a fresh registry (so neither
+ * Every push runs in a fresh process (ours: `node` on the compiled package,
+ * as the root scripts run it) against a fresh registry (so neither
  * side finds blobs from an earlier push), the two sides alternate which goes
  * first, and the figures are medians over the trials: on a shared 2-core
  * machine a single run swings by 2x with whatever else runs. CPU seconds
@@ -22,12 +23,11 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { computeImage, pushImage } from '../packages/oci/src/index.js';
+import { computeImage } from '../packages/oci/src/index.js';
 import { writeDockerArchive } from '../packages/testkit/src/archives.js';
 import { type RegistryHandle, startRegistry } from '../packages/testkit/src/registry.js';
 
 const run = promisify(execFile);
-const self = fileURLToPath(import.meta.url);
 const MiB = 1 << 20;
 
 interface ChildResult {
@@ -38,20 +38,6 @@ interface ChildResult {
   bytesUploaded: number;
   bytesRead: number;
   digest: string;
-}
-
-// Child mode: one push in this fresh process, reporting its own figures.
-if (process.argv[2] === '--child') {
-  const [, , , artifact, target, cache, concurrency] = process.argv;
-  let bytesRead = 0;
-  const t0 = performance.now();
-  const cpu0 = process.cpuUsage();
-  const r = await pushImage({ path: artifact! }, target!, { cache: cache!, concurrency: Number(concurrency), onRead: (n) => (bytesRead += n) });
-  const ms = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  const out: ChildResult = { ms, cpuMs: (cpu.user + cpu.system) / 1000, maxRssKiB: process.resourceUsage().maxRSS, bytesUploaded: r.bytesUploaded, bytesRead, digest: r.digest };
-  process.stdout.write(JSON.stringify(out));
-  process.exit(0);
 }
 
 const { values } = parseArgs({
@@ -95,11 +81,26 @@ function cpuMsOf(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
+// One push in a fresh `node` process running the compiled package, as the
+// root scripts run the command line; it reports its own figures.
+const CHILD = `
+const { pushImage } = await import(process.env.BENCH_OCI);
+const [artifact, target, cache, concurrency] = JSON.parse(process.env.BENCH_ARGS);
+let bytesRead = 0;
+const t0 = performance.now();
+const cpu0 = process.cpuUsage();
+const r = await pushImage({ path: artifact }, target, { cache, concurrency, onRead: (n) => (bytesRead += n) });
+const ms = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
+process.stdout.write(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, maxRssKiB: process.resourceUsage().maxRSS, bytesUploaded: r.bytesUploaded, bytesRead, digest: r.digest }));
+`;
+const ociDist = new URL('../packages/oci/dist/index.js', import.meta.url).href;
+
 function child(artifact: string, target: string, cache: string): Promise<ChildResult & { wallMs: number }> {
   return new Promise((resolve, reject) => {
-    const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
     const t0 = performance.now();
-    const p = spawn(tsx, ['--conditions=source', self, '--child', artifact, target, cache, String(concurrency)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const env = { ...process.env, BENCH_OCI: ociDist, BENCH_ARGS: JSON.stringify([artifact, target, cache, concurrency]) };
+    const p = spawn(process.execPath, ['--input-type=module', '-e', CHILD], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (d) => {
       out += d;
@@ -121,6 +122,8 @@ async function timeSkopeo(archive: string, target: string): Promise<{ ms: number
 /** Waits until the file is 2 s old: the image cache does not remember files changed more recently. */
 const settle = () => new Promise((r) => setTimeout(r, 2100));
 
+// The children run the compiled package: build it from the current sources.
+await run(fileURLToPath(new URL('../node_modules/.bin/tsc', import.meta.url)), ['-b', fileURLToPath(new URL('../packages/oci', import.meta.url))]);
 const dir = await mkdtemp(join(tmpdir(), 'nixrel-bench-'));
 try {
   console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (2 cores; other work on the machine shows in wall times)`);
@@ -186,9 +189,9 @@ try {
   console.log(`\n${trials} trials, median (min-max), each push in a fresh process to a fresh registry:`);
   console.log(`skopeo copy docker-archive -> registry:   ${range(theirs.ms)}   cpu ${sec(median(theirs.cpuMs))} + registry ${sec(median(theirs.regCpuMs))}`);
   console.log(`pushImage, first push (cold cache):       ${range(ours.ms)}   cpu ${sec(median(ours.cpuMs))} + registry ${sec(median(ours.regCpuMs))}`);
-  console.log(`  same, process wall incl. tsx start-up:  ${range(ours.wallMs)}`);
+  console.log(`  same, whole process (node start-up):    ${range(ours.wallMs)}`);
   console.log(`pushImage, re-push with no change:        ${range(ours.reMs)}   ${median(ours.reRead)} archive bytes read`);
-  console.log(`  same, process wall incl. tsx start-up:  ${range(ours.reWallMs)}`);
+  console.log(`  same, whole process (node start-up):    ${range(ours.reWallMs)}`);
 
   let bigRss: number | undefined;
   let skopeoBigRss: number | undefined;

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { copyFile, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeDockerArchive, writeStreamScript } from '@nixrel/testkit/archives';
@@ -20,7 +20,7 @@ let stream: string;
 let cold: Awaited<ReturnType<typeof computeImage>>;
 let coldOther: Awaited<ReturnType<typeof computeImage>>;
 let layerBytes: number;
-const mutable: Record<'touched' | 'rewritten' | 'resized' | 'corrupt', string> = { touched: '', rewritten: '', resized: '', corrupt: '' };
+const mutable: Record<'touched' | 'rewritten' | 'resized' | 'corrupt' | 'racing', string> = { touched: '', rewritten: '', resized: '', corrupt: '', racing: '' };
 
 // `other` has the same shape (entry names, sizes, offsets) as `archive` and other bytes.
 const layers = [{ size: 3_000_000 }, { size: 1_000_000 }, { size: 4_000_000 }];
@@ -129,7 +129,7 @@ describe('re-pushing an unchanged artifact', () => {
   });
 });
 
-describe('what the cache must not be trusted for', () => {
+describe('where file identity is not enough', () => {
   it('fails with DIGEST_MISMATCH, writing no manifest, when cached layers no longer match the bytes', async () => {
     // A cache entry that names `other` but describes `archive`: same identity, other bytes.
     const forgedCache = join(dir, 'forged-cache');
@@ -182,6 +182,33 @@ describe('what the cache must not be trusted for', () => {
     expect(counter.bytes).toBeGreaterThanOrEqual(2 * expected.layers.reduce((n, l) => n + l.size, 0));
     expect(after.digest).toBe(expected.digest);
     expect(after.layers).toEqual(expected.layers);
+  });
+
+  it('fails with ARCHIVE_ERROR and writes no manifest when the archive changes while its layers are uploaded', async () => {
+    const path = mutable.racing;
+    const replacement = await readFile(other);
+    const reg = await startRegistry();
+    try {
+      let changed = false;
+      const e = await rejection(
+        pushImage({ path }, `${reg.url}/racing/app:v1`, {
+          cache,
+          retry: { attempts: 2, baseDelayMs: 10 },
+          onProgress: () => {
+            if (changed) return;
+            changed = true;
+            writeFileSync(path, replacement);
+          },
+        }),
+      );
+      expect(changed).toBe(true);
+      expect(e.code).toBe('ARCHIVE_ERROR');
+      expect(e.message).toContain(`${path} changed while it was being pushed`);
+      expect((await rejection(resolveImage(`${reg.url}/racing/app:v1`))).code).toBe('NOT_FOUND');
+      expect((await rejection(resolveImage(`${reg.url}/racing/app@${cold.digest}`))).code).toBe('NOT_FOUND');
+    } finally {
+      await reg.stop();
+    }
   });
 
   it('ignores a corrupt or inconsistent cache entry, reads the archive, and rewrites the entry', async () => {

@@ -16,7 +16,7 @@ import { type TarEntry, TarScanner } from './tar.js';
 
 export type OnRead = ((bytes: number) => void) | undefined;
 
-export const CHUNK = Number(process.env.PROF_CHUNK ?? 4 << 20);
+export const CHUNK = 4 << 20;
 
 /** The uncompressed tar bytes of an artifact; cleans up (kills the stream script) when abandoned. */
 export async function* tarBytes(path: string, format: ArtifactFormat, onRead?: OnRead): AsyncGenerator<Uint8Array> {

@@ -77,8 +77,8 @@ interface Task {
 
 /**
  * A process-wide pool, so concurrent pushes share the cores instead of each
- * starting its own threads. Idle workers are unref'd: they never keep the
- * process alive.
+ * starting its own threads. Workers end when there is nothing left to hash,
+ * and are unref'd while idle: they never keep the process alive.
  */
 class HashPool {
   private queue: Task[] = [];
@@ -119,12 +119,17 @@ class HashPool {
     };
     w.on('error', lost);
     w.on('exit', (code) => {
-      if (this.busy.has(w) || this.idle.includes(w)) lost(new Error(`exited with ${code}`));
+      if (this.busy.has(w)) lost(new Error(`exited with ${code}`));
     });
     return w;
   }
 
   private dispatch(): void {
+    if (this.queue.length === 0 && this.busy.size === 0) {
+      // Done for now: a worker holds tens of MiB, which a push's upload can use better.
+      for (const w of this.idle.splice(0)) void w.terminate();
+      return;
+    }
     while (this.queue.length > 0) {
       let w = this.idle.pop();
       if (!w && this.busy.size < this.size) w = this.spawn();

@@ -16,25 +16,36 @@ function cacheable(id: ArtifactIdentity, format: ArtifactFormat, env: NodeJS.Pro
   return id.path.startsWith(`${store}/`);
 }
 
+export interface LoadedImage {
+  image: ImageLayout;
+  /** True when the image came from the cache: no byte of the artifact was read. */
+  cached: boolean;
+  /**
+   * Set when every layer was just hashed from a file that had not changed for
+   * a while: as long as the file keeps this identity, reading its layers
+   * again yields the bytes that were hashed.
+   */
+  hashedFile?: ArtifactIdentity;
+}
+
 /**
  * The image of an artifact: from the cache when the artifact is the same file
  * it was when last read (no byte of it is read then), else read in full and
  * remembered.
  */
-export async function loadImage(artifact: { path: string; format?: ArtifactFormat }, opts: LoadOptions = {}): Promise<{ image: ImageLayout; cached: boolean }> {
-  const dir = cacheDir(opts);
-  if (!dir) return { image: await readImageArtifact(artifact.path, artifact.format, opts), cached: false };
+export async function loadImage(artifact: { path: string; format?: ArtifactFormat }, opts: LoadOptions = {}): Promise<LoadedImage> {
   const env = opts.env ?? process.env;
-  const cache = new ImageCache(dir, opts.logger ?? silentLogger);
+  const dir = cacheDir(opts);
+  const cache = dir ? new ImageCache(dir, opts.logger ?? silentLogger) : undefined;
   const before = await artifactIdentity(artifact.path);
-  const hit = await cache.get(before, artifact.format);
+  const hit = await cache?.get(before, artifact.format);
   if (hit && cacheable(before, hit.format, env)) return { image: imageLayout(artifact.path, hit, opts.onRead), cached: true };
 
   const image = await readImageArtifact(artifact.path, artifact.format, opts);
-  if (cacheable(before, image.format, env) && !isRacy(before)) {
-    // Remembered only if the file did not change while it was read.
-    const after = await artifactIdentity(artifact.path).catch(() => undefined);
-    if (after && sameIdentity(before, after)) await cache.put(before, image);
-  }
-  return { image, cached: false };
+  if (!cacheable(before, image.format, env) || isRacy(before)) return { image, cached: false };
+  // Trusted (and remembered) only if the file did not change while it was read.
+  const after = await artifactIdentity(artifact.path).catch(() => undefined);
+  if (!after || !sameIdentity(before, after)) return { image, cached: false };
+  await cache?.put(before, image);
+  return { image, cached: false, hashedFile: before };
 }

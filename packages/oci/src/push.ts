@@ -1,6 +1,7 @@
 import type { ArtifactFormat, PublishedImage } from '@nixrel/core';
 import { ReleaseError, silentLogger } from '@nixrel/core';
 import { configDescriptor, layerDescriptor } from './image.js';
+import { type ArtifactIdentity, artifactIdentity, sameIdentity } from './image-cache.js';
 import { type LoadOptions, loadImage } from './load-image.js';
 import type { Descriptor } from './media-types.js';
 import type { RegistryOptions } from './registry.js';
@@ -34,6 +35,15 @@ export async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Pr
   if (failed !== undefined) throw failed;
 }
 
+/** Fails, before any manifest is written, when the artifact is no longer the file whose layers were hashed. */
+async function assertUnchanged(path: string, hashed: ArtifactIdentity | undefined, cause?: unknown): Promise<void> {
+  if (!hashed) return;
+  const now = await artifactIdentity(path).catch(() => undefined);
+  if (!now || !sameIdentity(now, hashed)) {
+    throw new ReleaseError('ARCHIVE_ERROR', `${path} changed while it was being pushed; no manifest was written`, cause === undefined ? {} : { cause });
+  }
+}
+
 /**
  * Pushes one image artifact to a registry repository or an OCI layout:
  * reads and checks the whole artifact first (nothing is written for a bad
@@ -47,7 +57,7 @@ export async function pushImage(artifact: { path: string; format?: ArtifactForma
   const logger = opts.logger ?? silentLogger;
   const { store, ref } = openStore(target, opts);
   const tags = [...new Set([...(ref.tag ? [ref.tag] : []), ...(opts.tags ?? [])])];
-  const { image, cached } = await loadImage(artifact, { ...opts, logger });
+  const { image, cached, hashedFile } = await loadImage(artifact, { ...opts, logger });
   if (ref.digest && ref.digest !== image.digest) {
     throw new ReleaseError('DIGEST_MISMATCH', `${target} names ${ref.digest} but ${artifact.path} is ${image.digest}`);
   }
@@ -84,20 +94,29 @@ export async function pushImage(artifact: { path: string; format?: ArtifactForma
     await store.putBlob(config, () => bytesOf(image.config));
     bytesUploaded += config.size;
   }
+  // Each layer byte is hashed once per push: here when it came from the cache,
+  // by the store while uploading; else it was hashed moments ago, and a file
+  // that kept its identity (checked below) still holds those bytes.
+  const sourceChecked = hashedFile !== undefined;
   const upload = async (d: Descriptor, first?: AsyncIterable<Uint8Array>) => {
     const index = layerIndex.get(d.digest)!;
     logger.debug(`uploading layer ${index} ${d.digest} (${d.size} bytes)`);
-    // The store hashes what it sends and fails on a mismatch before the upload completes.
-    await store.putBlob(d, (attempt) => (attempt === 0 && first ? first : image.openLayer(index)), progress(d));
+    await store.putBlob(d, (attempt) => (attempt === 0 && first ? first : image.openLayer(index)), progress(d), { sourceChecked });
     bytesUploaded += d.size;
   };
-  if (image.seekable) {
-    await mapLimit(missingLayers, opts.concurrency ?? 3, (d) => upload(d));
-  } else if (missingLayers.length > 0) {
-    // Gzipped archives and image streams are read once more, in order; a retry re-reads from the start.
-    const byIndex = new Map(missingLayers.map((d) => [layerIndex.get(d.digest)!, d]));
-    for await (const { index, body } of image.streamLayers([...byIndex.keys()])) await upload(byIndex.get(index)!, body);
+  try {
+    if (image.seekable) {
+      await mapLimit(missingLayers, opts.concurrency ?? 3, (d) => upload(d));
+    } else if (missingLayers.length > 0) {
+      // Gzipped archives and image streams are read once more, in order; a retry re-reads from the start.
+      const byIndex = new Map(missingLayers.map((d) => [layerIndex.get(d.digest)!, d]));
+      for await (const { index, body } of image.streamLayers([...byIndex.keys()])) await upload(byIndex.get(index)!, body);
+    }
+  } catch (e) {
+    await assertUnchanged(artifact.path, hashedFile, e);
+    throw e;
   }
+  if (missingLayers.length > 0) await assertUnchanged(artifact.path, hashedFile);
 
   // A manifest already there (same digest, same bytes) is not sent again.
   if (!manifestPresent) await store.putManifest(image.digest, image.manifest, image.mediaType, { root: true });

@@ -195,33 +195,31 @@ const mutex = keyedMutex();
  * Passes `source` through, hashing it, and holds back the last chunk until the
  * bytes are known to match `d`: a source that does not (a changed file) fails
  * the upload before the registry has the whole body, so it can never commit
- * it. Reports what was sent in `sink`.
+ * it. With `hash` false (the caller hashed these bytes already) only the size
+ * is checked. Reports what was sent in `sink`.
  */
 async function* verified(
   source: AsyncIterable<Uint8Array>,
   d: Descriptor,
-  sink: { digest?: string; bytes: number },
+  hash: boolean,
+  sink: { bytes: number },
   onBytes?: (n: number) => void,
 ): AsyncGenerator<Uint8Array> {
-  const h = createHash('sha256');
+  const h = hash ? createHash('sha256') : undefined;
   let held: Uint8Array | undefined;
-  const nohash = process.env.PROF_NOHASH === '1';
   for await (const chunk of source) {
-    if (!nohash) h.update(chunk);
     sink.bytes += chunk.length;
-    if (sink.bytes > d.size) break;
+    if (sink.bytes > d.size) throw new ReleaseError('DIGEST_MISMATCH', `blob ${d.digest}: the source yielded more than ${d.size} bytes; it changed since it was read`);
+    h?.update(chunk);
     if (held) {
       onBytes?.(held.length);
       yield held;
     }
     held = chunk;
   }
-  sink.digest = nohash ? d.digest : sink.bytes > d.size ? undefined : `sha256:${h.digest('hex')}`;
-  if (sink.digest !== d.digest || sink.bytes !== d.size) {
-    throw new ReleaseError(
-      'DIGEST_MISMATCH',
-      `blob ${d.digest}: the source yielded ${sink.bytes > d.size ? `more than ${d.size} bytes` : `${sink.bytes} bytes hashing to ${sink.digest}`}; it changed since it was read`,
-    );
+  const digest = h ? `sha256:${h.digest('hex')}` : d.digest;
+  if (digest !== d.digest || sink.bytes !== d.size) {
+    throw new ReleaseError('DIGEST_MISMATCH', `blob ${d.digest}: the source yielded ${sink.bytes} bytes hashing to ${digest}; it changed since it was read`);
   }
   if (held) {
     onBytes?.(held.length);
@@ -283,7 +281,12 @@ export class RegistryStore implements ImageStore {
     return false;
   }
 
-  async putBlob(d: Descriptor, open: (attempt: number) => AsyncIterable<Uint8Array>, onBytes?: (n: number) => void): Promise<void> {
+  async putBlob(
+    d: Descriptor,
+    open: (attempt: number) => AsyncIterable<Uint8Array>,
+    onBytes?: (n: number) => void,
+    opts: { sourceChecked?: boolean } = {},
+  ): Promise<void> {
     const what = `uploading blob ${d.digest}`;
     await withRetry(
       this.client.policy,
@@ -296,14 +299,14 @@ export class RegistryStore implements ImageStore {
         // The Location already carries the session state; the digest is appended (monolithic PUT).
         const url = new URL(location, this.client.base);
         url.searchParams.set('digest', d.digest);
-        const sent: { digest?: string; bytes: number } = { bytes: 0 };
+        const sent = { bytes: 0 };
         const res = await this.client.attempt({
           method: 'PUT',
           path: url,
           scopes: this.push,
           what,
           headers: { 'Content-Type': 'application/octet-stream' },
-          body: { size: d.size, stream: verified(open(attempt - 1), d, sent, onBytes) },
+          body: { size: d.size, stream: verified(open(attempt - 1), d, !opts.sourceChecked, sent, onBytes) },
         });
         if (res.status !== 201) {
           if (res.status === 400 || res.status === 404) {

@@ -14,8 +14,14 @@ export interface ImageStore {
   hasBlob(d: Descriptor): Promise<boolean>;
   /** Makes the blob present without uploading it (cross-repo mount); false when not possible. */
   mountBlob(d: Descriptor): Promise<boolean>;
-  /** Stores a blob whose bytes `open` yields (called again, from the start, for each retry). */
-  putBlob(d: Descriptor, open: (attempt: number) => AsyncIterable<Uint8Array>, onBytes?: (n: number) => void): Promise<void>;
+  /**
+   * Stores a blob whose bytes `open` yields (called again, from the start, for
+   * each retry), checking them against `d` on the way. `sourceChecked` says the
+   * caller hashed these very bytes already; a registry then leaves the check
+   * to its own digest verification, a layout (which nothing else checks) does
+   * it anyway.
+   */
+  putBlob(d: Descriptor, open: (attempt: number) => AsyncIterable<Uint8Array>, onBytes?: (n: number) => void, opts?: { sourceChecked?: boolean }): Promise<void>;
   /** True when the manifest with this digest is there (in a layout: listed in index.json). */
   hasManifest(digest: string): Promise<boolean>;
   /** `ref` is a digest or a tag; `root` makes a layout list the manifest in index.json. */
