@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { type Logger, ReleaseError, sha256Digest, silentLogger, writeFileAtomic } from '@nixrel/core';
 import { type Descriptor, OCI_INDEX, REF_NAME_ANNOTATION } from './media-types.js';
@@ -54,8 +55,11 @@ export class LayoutStore implements ImageStore {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new ReleaseError('INVALID_INPUT', `${this.dir}: oci-layout is unreadable or invalid`, { cause: e });
     }
+    // What a first write killed half-way leaves behind (the blob store, a temp
+    // file, the lock) does not make the directory someone else's.
     const existing = await readdir(this.dir).catch(() => [] as string[]);
-    if (existing.some((f) => !f.startsWith('.'))) {
+    const ours = (f: string) => f.startsWith('.') || f === 'blobs' || f === 'index.json' || f === 'index.json.lock' || f.endsWith('.tmp');
+    if (!existing.every(ours)) {
       throw new ReleaseError('INVALID_INPUT', `${this.dir} is not an OCI image layout (no oci-layout file) and is not empty`);
     }
     await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
@@ -87,7 +91,10 @@ export class LayoutStore implements ImageStore {
     return writeFileAtomic(join(this.dir, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
   }
 
-  /** A lock file next to index.json; stale locks (a crashed writer) are broken after 30 s. */
+  /**
+   * A lock file next to index.json holding the writer's pid. A lock whose
+   * process is gone (a killed run) is broken at once; any other after 30 s.
+   */
   private async withIndexLock<T>(fn: () => Promise<T>): Promise<T> {
     if (holding.getStore() === this.dir) return fn();
     return mutex(this.dir, async () => {
@@ -96,12 +103,13 @@ export class LayoutStore implements ImageStore {
       for (;;) {
         try {
           const fh = await open(lock, 'wx');
+          await fh.writeFile(`${hostname()} ${process.pid}\n`);
           await fh.close();
           break;
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
           const st = await stat(lock).catch(() => undefined);
-          if (st && Date.now() - st.mtimeMs > STALE_LOCK_MS) {
+          if (st && (Date.now() - st.mtimeMs > STALE_LOCK_MS || (await lockHolderIsGone(lock)))) {
             this.logger.warn(`${lock}: breaking a stale lock`);
             await rm(lock, { force: true });
             continue;
@@ -245,5 +253,17 @@ export class LayoutStore implements ImageStore {
 
   exclusive<T>(_key: string, fn: () => Promise<T>): Promise<T> {
     return this.withIndexLock(fn);
+  }
+}
+
+/** True when the lock names a process on this host that no longer runs. */
+async function lockHolderIsGone(lock: string): Promise<boolean> {
+  const [host, pid] = (await readFile(lock, 'utf8').catch(() => '')).trim().split(' ');
+  if (host !== hostname() || !pid || !/^\d+$/.test(pid)) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
