@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import { copyFile, cp, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { buildProvenance, githubActionsContext, LOCAL_BUILDER_ID } from '@nixrel/attest';
+import { buildProvenance, githubActionsContext, IMAGE_PREDICATE_TYPES, LOCAL_BUILDER_ID } from '@nixrel/attest';
 import {
   type ImageArtifact,
   type ImageRecord,
@@ -30,9 +30,9 @@ import {
 import { nixEnvFor, nixVersion } from '@nixrel/nix';
 import { addTags, listTags, type RegistryOptions } from '@nixrel/oci';
 import { loadCatalog, selectImages } from './catalog.js';
-import { chooseSigner, type SignerChoice, type SignerOptions } from './commands/attest.js';
 import type { ProgressReporter } from './progress.js';
 import { assembleManifest } from './release-manifest.js';
+import { chooseSigner, type SignerChoice, type SignerOptions } from './signer.js';
 import { gitTags, readSourceInfo, type SourceInfo } from './source.js';
 import { attestImage, verifyImageAttestations } from './stages/attest.js';
 import { buildImages } from './stages/build.js';
@@ -41,7 +41,8 @@ import { reproduceImage } from './stages/reproduce.js';
 import { inputHash, markStage, ReleaseState, readPointer, stageIsCurrent, writePointer } from './state.js';
 import { assertVersion, componentTag, nextCollectionVersion } from './versioning.js';
 
-const PREDICATE_TYPES = ['https://sigstore.dev/cosign/sign/v1', 'https://slsa.dev/provenance/v1', 'https://cyclonedx.org/bom'];
+/** Every image of a release carries these three attestations. */
+const PREDICATE_TYPES = [...IMAGE_PREDICATE_TYPES];
 
 export interface ReleaseOptions {
   repoRoot: string;

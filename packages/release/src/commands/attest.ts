@@ -10,27 +10,12 @@
  * Keyless trust: --trusted-root FILE, else the public-good trusted root via
  * TUF (a custom --fulcio-url/--rekor-url/--tsa-url needs the file).
  */
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  createKeylessSigner,
-  createKeySigner,
-  customSigstoreServices,
-  findIdentityToken,
-  type IdentityToken,
-  keyTrust,
-  loadOrCreateSigningKey,
-  loadSigningKey,
-  loadTrustedRoot,
-  PUBLIC_GOOD,
-  publicGoodTrustedRoot,
-  type Signer,
-  type Trust,
-  tufOptionsFromEnv,
-} from '@nixrel/attest';
 import { type AttestationRecord, ReleaseError, registerSecret, toJson } from '@nixrel/core';
 import { parseImageRef } from '@nixrel/oci';
-import type { CliContext, Command } from '../cli-context.js';
+import type { Command } from '../cli-context.js';
+import { chooseSigner } from '../signer.js';
 import { attestImage } from '../stages/attest.js';
 
 const USAGE =
@@ -39,71 +24,6 @@ const USAGE =
   '[--identity-token-file F] [--key FILE] [--out DIR] [--timeout SECONDS] [--json]';
 
 const KEYLESS_ONLY = ['fulcio-url', 'rekor-url', 'tsa-url', 'identity-token', 'identity-token-file'] as const;
-
-export interface SignerChoice {
-  signer: Signer;
-  trust: Trust;
-  token?: IdentityToken;
-  /** For key signing: where the public key is (to publish with the release). */
-  publicKeyPath?: string;
-}
-
-export interface SignerOptions {
-  signer?: string;
-  key?: string;
-  keyDir: string;
-  fulcioUrl?: string;
-  rekorUrl?: string;
-  tsaUrl?: string;
-  trustedRoot?: string;
-  identityToken?: string;
-  identityTokenFile?: string;
-  timeoutMs?: number;
-  env: Record<string, string | undefined>;
-}
-
-/** Picks and builds the signer; shared with the orchestrator. */
-export async function chooseSigner(opts: SignerOptions, log: CliContext['logger']): Promise<SignerChoice> {
-  if (opts.signer !== undefined && opts.signer !== 'keyless' && opts.signer !== 'key') {
-    throw new ReleaseError('USAGE', `--signer must be "keyless" or "key", not "${opts.signer}"`);
-  }
-  const wantKey = opts.signer === 'key' || (opts.signer === undefined && opts.key !== undefined);
-  if (opts.signer === 'keyless' && opts.key !== undefined) throw new ReleaseError('USAGE', '--key cannot be used with --signer keyless');
-  const token = wantKey
-    ? undefined
-    : await findIdentityToken({ token: opts.identityToken, tokenFile: opts.identityTokenFile, env: opts.env, timeoutMs: opts.timeoutMs });
-  if (opts.signer === 'keyless' && !token) {
-    throw new ReleaseError(
-      'IDENTITY_TOKEN_ERROR',
-      'keyless signing needs an OIDC token: --identity-token, --identity-token-file, SIGSTORE_ID_TOKEN, or a GitHub Actions job with "id-token: write"',
-    );
-  }
-  if (token) {
-    const custom = customSigstoreServices(opts);
-    if (!opts.trustedRoot && custom.length > 0) {
-      throw new ReleaseError(
-        'USAGE',
-        `keyless signing against ${custom.join(', ')} (not the public-good Sigstore instance) verifies each bundle right after signing: pass --trusted-root FILE (the trusted root of the Fulcio/Rekor/TSA used)`,
-      );
-    }
-    // Without a file, the public-good trusted root via TUF, cached beside the signing keys (.release/tuf).
-    const trust = opts.trustedRoot
-      ? await loadTrustedRoot(opts.trustedRoot)
-      : await publicGoodTrustedRoot({ cachePath: join(dirname(opts.keyDir), 'tuf'), ...tufOptionsFromEnv(opts.env), ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) });
-    const signer = createKeylessSigner({
-      identityToken: token,
-      fulcioUrl: opts.fulcioUrl ?? PUBLIC_GOOD.fulcioUrl,
-      rekorUrl: opts.rekorUrl ?? PUBLIC_GOOD.rekorUrl,
-      tsaUrl: opts.tsaUrl ?? PUBLIC_GOOD.tsaUrl,
-      ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
-    });
-    return { signer, trust, token };
-  }
-  const key = opts.key ? await loadSigningKey(opts.key) : await loadOrCreateSigningKey(opts.keyDir);
-  if (key.created) log.info(`created signing key ${key.path} (${key.fingerprint})`);
-  if (opts.signer === undefined) log.warn('no OIDC token available: signing with the local key (NOT keyless)');
-  return { signer: createKeySigner(key), trust: keyTrust(key.publicKey), ...(key.publicKeyPath ? { publicKeyPath: key.publicKeyPath } : {}) };
-}
 
 export function describeAttestation(a: AttestationRecord): string {
   const who =
