@@ -74,3 +74,27 @@ describe('terminalReporter', () => {
     }
   });
 });
+
+describe('terminalReporter and log lines', () => {
+  it('prints a log line above the table and draws the table again below it; close is final', () => {
+    let out = '';
+    const stream = {
+      write: (s: string) => {
+        out += s;
+        return true;
+      },
+    } as unknown as NodeJS.WriteStream;
+    const p = terminalReporter(stream);
+    p.stage('hello', 'publish');
+    p.log('warn: signing with the local key');
+    p.close();
+    const afterClose = out;
+    p.close();
+    p.stage('hello', 'done');
+    expect(out).toBe(afterClose);
+    // The table (one row) is erased before the log line, then drawn again under it.
+    const logAt = out.indexOf('warn: signing with the local key');
+    expect(out.slice(0, logAt)).toMatch(/\x1b\[1F\x1b\[0J$/);
+    expect(out.slice(logAt)).toMatch(/^warn: signing with the local key\n\x1b\[2Khello\s+publish/);
+  });
+});

@@ -1,3 +1,4 @@
+import { isAbsolute, relative } from 'node:path';
 import type { Logger } from '@nixrel/core';
 
 /** What every command gets: where the repository is, how to print, how to log. */
@@ -12,3 +13,9 @@ export interface CliContext {
 
 /** A command takes its own arguments (after the command word) and throws ReleaseError on failure. */
 export type Command = (args: string[], ctx: CliContext) => Promise<void>;
+
+/** A path as the user reads it: relative inside the repository, absolute outside it. */
+export function displayPath(ctx: CliContext, path: string): string {
+  const rel = relative(ctx.repoRoot, path);
+  return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+}

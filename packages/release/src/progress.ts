@@ -8,6 +8,9 @@ export interface ProgressReporter {
   bytes(image: string, done: number, total: number): void;
   /** Release-wide steps (evaluation, manifest, page, tags). */
   step(message: string): void;
+  /** A log line; a live view prints it above itself so the two never tangle. */
+  log(line: string): void;
+  /** Ends the view; later calls do nothing. */
   close(): void;
 }
 
@@ -34,6 +37,9 @@ export function lineReporter(write: (line: string) => void): ProgressReporter {
     step(message) {
       write(`[${elapsed()}] ${message}`);
     },
+    log(line) {
+      write(line);
+    },
     close() {},
   };
 }
@@ -43,8 +49,10 @@ export function terminalReporter(stream: NodeJS.WriteStream): ProgressReporter {
   const rows = new Map<string, Row>();
   const steps: string[] = [];
   let drawn = 0;
+  let closed = false;
   let timer: NodeJS.Timeout | undefined;
   const draw = () => {
+    if (closed) return;
     const lines: string[] = [];
     const width = Math.max(5, ...[...rows.keys()].map((k) => k.length));
     for (const [name, row] of rows) {
@@ -81,13 +89,25 @@ export function terminalReporter(stream: NodeJS.WriteStream): ProgressReporter {
       steps.push(message);
       draw();
     },
+    log(line) {
+      if (closed) {
+        stream.write(`${line}\n`);
+        return;
+      }
+      // Clear the table, print the line where it stood, draw the table below.
+      stream.write(`${drawn > 0 ? `\x1b[${drawn}F\x1b[0J` : ''}${line}\n`);
+      drawn = 0;
+      if (rows.size > 0) draw();
+    },
     close() {
+      if (closed) return;
       if (timer) clearInterval(timer);
       if (rows.size > 0) draw();
+      closed = true;
     },
   };
 }
 
 export function silentReporter(): ProgressReporter {
-  return { stage() {}, bytes() {}, step() {}, close() {} };
+  return { stage() {}, bytes() {}, step() {}, log() {}, close() {} };
 }

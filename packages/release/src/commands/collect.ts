@@ -2,9 +2,8 @@
  * `pnpm release collect --version V [--collection C] [--registry REF] [--out DIR] [--json]`
  * Records -> release.json -> page -> collection tags, once every image verified.
  */
-import { relative } from 'node:path';
 import { ReleaseError, toJson } from '@nixrel/core';
-import type { Command } from '../cli-context.js';
+import { type Command, displayPath } from '../cli-context.js';
 import { finishRelease, prepareRelease, withVersion } from '../cut-release.js';
 import { parseReleaseArgs, releaseOptions } from './release-args.js';
 
@@ -24,8 +23,8 @@ export const run: Command = async (args, ctx) => {
     if (values.json) ctx.out(toJson({ version: result.version, manifest: result.manifestPath, page: result.pageDir, slsa: result.manifest.slsa }));
     else {
       ctx.out(`release ${result.version}: SLSA Build L${result.manifest.slsa.level}`);
-      ctx.out(`manifest: ${relative(ctx.repoRoot, result.manifestPath)}`);
-      ctx.out(`page: ${relative(ctx.repoRoot, result.pageDir)}/index.html`);
+      ctx.out(`manifest: ${displayPath(ctx, result.manifestPath)}`);
+      ctx.out(`page: ${displayPath(ctx, result.pageDir)}/index.html`);
     }
   } finally {
     opts.progress.close();

@@ -45,7 +45,8 @@ type Values = ReturnType<typeof parseReleaseArgs>['values'];
 
 /** Live table on a terminal, plain lines in CI or a pipe, nothing but the result with --json. */
 function reporterFor(ctx: CliContext, json: boolean): ProgressReporter {
-  if (json) return silentReporter();
+  // With --json, stdout carries only the result; warnings still reach stderr.
+  if (json) return { ...silentReporter(), log: (line) => process.stderr.write(`${line}\n`) };
   if (process.stderr.isTTY && !ctx.env.CI) return terminalReporter(process.stderr);
   return lineReporter((line) => process.stderr.write(`${line}\n`));
 }
@@ -78,6 +79,7 @@ export function releaseOptions(values: Values, ctx: CliContext): ReleaseOptions 
     ...(values['certificate-identity-regexp'] ? { certificateIdentityRegexp: values['certificate-identity-regexp'] } : {}),
     ...(values['certificate-oidc-issuer'] ? { certificateOidcIssuer: values['certificate-oidc-issuer'] } : {}),
   };
+  const progress = reporterFor(ctx, values.json ?? false);
   return {
     repoRoot: ctx.repoRoot,
     collection: values.collection ?? DEFAULT_COLLECTION,
@@ -100,8 +102,9 @@ export function releaseOptions(values: Values, ctx: CliContext): ReleaseOptions 
     concurrency,
     ...(values.out ? { outDir: values.out } : {}),
     env: ctx.env,
-    // The progress view tells what each image is doing; stage logs only when asked.
-    logger: ctx.env.RELEASE_LOG_LEVEL ? ctx.logger : createLogger({ level: 'warn' }),
-    progress: reporterFor(ctx, values.json ?? false),
+    // The progress view tells what each image is doing; stage logs only when asked,
+    // and printed through the view so a live table stays whole.
+    logger: createLogger({ level: ctx.env.RELEASE_LOG_LEVEL ? undefined : 'warn', write: (line) => progress.log(line) }),
+    progress,
   };
 }

@@ -3,10 +3,9 @@
  *  [signer flags] [--version V] [--reproduce] [--dry-run] [--json]`
  * Cuts a whole release on this machine and ends with the path of its page.
  */
-import { relative } from 'node:path';
 import { ReleaseError, toJson } from '@nixrel/core';
 import { computeImage } from '@nixrel/oci';
-import type { Command } from '../cli-context.js';
+import { type Command, displayPath } from '../cli-context.js';
 import { cutRelease, prepareRelease, resolveVersion, runBuild } from '../cut-release.js';
 import { imageRepository } from '../stages/publish.js';
 import { parseReleaseArgs, releaseOptions } from './release-args.js';
@@ -71,8 +70,8 @@ export const run: Command = async (args, ctx) => {
       const repro = i.reproducibility ? (i.reproducibility.match ? ', reproduced' : ', NOT reproducible') : '';
       ctx.out(`  ${i.repository}@${i.digest}  verified${repro}`);
     }
-    ctx.out(`manifest: ${relative(ctx.repoRoot, result.manifestPath)}`);
-    ctx.out(`page: ${relative(ctx.repoRoot, result.pageDir)}/index.html`);
+    ctx.out(`manifest: ${displayPath(ctx, result.manifestPath)}`);
+    ctx.out(`page: ${displayPath(ctx, result.pageDir)}/index.html`);
   } finally {
     opts.progress.close();
   }

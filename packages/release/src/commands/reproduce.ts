@@ -5,12 +5,12 @@
  * differing layers) in the manifest.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ReleaseError, readJsonFile, toJson, validateManifest, writeJsonAtomic } from '@nixrel/core';
 import { currentNixSystem, nixEnvFor } from '@nixrel/nix';
 import { loadCatalog } from '../catalog.js';
-import type { Command } from '../cli-context.js';
+import { type Command, displayPath } from '../cli-context.js';
 import { forEachBounded, throwIfFailed } from '../cut-release.js';
 import { flakeRef } from '../stages/build.js';
 import { reproduceImage } from '../stages/reproduce.js';
@@ -66,7 +66,7 @@ export const run: Command = async (args, ctx) => {
           : `${i.name}: NOT reproducible: rebuilt ${r.rebuiltDigest}, released ${i.digest}; differing layers: ${r.differingLayers.map((l) => `#${l.index} ${l.expected} -> ${l.actual}`).join(', ')}`,
       );
     }
-    ctx.out(`recorded in ${relative(ctx.repoRoot, manifestPath)}`);
+    ctx.out(`recorded in ${displayPath(ctx, manifestPath)}`);
   }
   // Recorded and printed first; then the command fails (the CLI sets the exit code from the error).
   const differ = manifest.images.filter((i) => !i.reproducibility?.match).map((i) => i.name);
