@@ -11,10 +11,9 @@
  * TUF (a custom --fulcio-url/--rekor-url/--tsa-url needs the file).
  */
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { type AttestationRecord, ReleaseError, registerSecret, toJson } from '@nixrel/core';
 import { parseImageRef } from '@nixrel/oci';
-import type { Command } from '../cli-context.js';
+import { type Command, parseCommandArgs } from '../cli-context.js';
 import { chooseSigner } from '../signer.js';
 import { attestImage } from '../stages/attest.js';
 
@@ -22,6 +21,22 @@ const USAGE =
   'usage: pnpm release attest <image-ref@sha256:…> --sbom FILE [--provenance FILE] [--signer keyless|key] ' +
   '[--fulcio-url URL] [--rekor-url URL] [--tsa-url URL] [--trusted-root FILE] [--identity-token T] ' +
   '[--identity-token-file F] [--key FILE] [--out DIR] [--timeout SECONDS] [--json]';
+
+const FLAGS = {
+    sbom: { type: 'string' },
+    provenance: { type: 'string' },
+    signer: { type: 'string' },
+    'fulcio-url': { type: 'string' },
+    'rekor-url': { type: 'string' },
+    'tsa-url': { type: 'string' },
+    'trusted-root': { type: 'string' },
+    'identity-token': { type: 'string' },
+    'identity-token-file': { type: 'string' },
+    key: { type: 'string' },
+    out: { type: 'string' },
+    timeout: { type: 'string' },
+    json: { type: 'boolean' },
+  } as const;
 
 const KEYLESS_ONLY = ['fulcio-url', 'rekor-url', 'tsa-url', 'identity-token', 'identity-token-file'] as const;
 
@@ -38,12 +53,7 @@ export const run: Command = async (args, ctx) => {
   const tokenAt = args.indexOf('--identity-token');
   if (tokenAt >= 0) registerSecret(args[tokenAt + 1]);
   for (const a of args) if (a.startsWith('--identity-token=')) registerSecret(a.slice('--identity-token='.length));
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (e) {
-    throw new ReleaseError('USAGE', `${(e as Error).message}\n${USAGE}`);
-  }
+  const parsed = parseCommandArgs(args, FLAGS, USAGE, true);
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new ReleaseError('USAGE', `expected one image reference, got ${positionals.length}\n${USAGE}`);
   const image = positionals[0]!;
@@ -101,25 +111,3 @@ export const run: Command = async (args, ctx) => {
   for (const r of records) ctx.out(`  ${describeAttestation(r)}`);
 };
 
-function parse(args: string[]) {
-  return parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      sbom: { type: 'string' },
-      provenance: { type: 'string' },
-      signer: { type: 'string' },
-      'fulcio-url': { type: 'string' },
-      'rekor-url': { type: 'string' },
-      'tsa-url': { type: 'string' },
-      'trusted-root': { type: 'string' },
-      'identity-token': { type: 'string' },
-      'identity-token-file': { type: 'string' },
-      key: { type: 'string' },
-      out: { type: 'string' },
-      timeout: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-  });
-}

@@ -1,24 +1,12 @@
-import { parseArgs } from 'node:util';
-import { ReleaseError } from '@nixrel/core';
 import { loadCatalog, selectByFlags } from '../catalog.js';
-import type { Command } from '../cli-context.js';
+import { type Command, parseCommandArgs } from '../cli-context.js';
 import { buildImages } from '../stages/build.js';
 
 const USAGE = 'usage: pnpm release build --collection <name> [--images a,b] [--rebuild] [--json]';
 
 /** Builds images with Nix and prints each artifact (store path, format, metadata). */
 export const run: Command = async (args, ctx) => {
-  let values: { collection?: string; images?: string; rebuild?: boolean; json?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: { collection: { type: 'string' }, images: { type: 'string' }, rebuild: { type: 'boolean' }, json: { type: 'boolean' } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new ReleaseError('USAGE', `${(e as Error).message}\n${USAGE}`);
-  }
+  const { values } = parseCommandArgs(args, { collection: { type: 'string' }, images: { type: 'string' }, rebuild: { type: 'boolean' }, json: { type: 'boolean' } }, USAGE);
   const catalog = await loadCatalog(ctx.repoRoot);
   const specs = selectByFlags(catalog, values, USAGE);
 

@@ -1,19 +1,12 @@
-import { parseArgs } from 'node:util';
-import { ReleaseError } from '@nixrel/core';
 import { currentNixSystem } from '@nixrel/nix';
 import { loadCatalog, selectImages } from '../catalog.js';
-import type { Command } from '../cli-context.js';
+import { type Command, parseCommandArgs } from '../cli-context.js';
 
 const USAGE = 'usage: pnpm images [--collection <name>] [--json]';
 
 /** Lists the catalog from the package.json files alone: no Nix evaluation. */
 export const run: Command = async (args, ctx) => {
-  let values: { collection?: string; json?: boolean };
-  try {
-    ({ values } = parseArgs({ args, options: { collection: { type: 'string' }, json: { type: 'boolean' } }, strict: true, allowPositionals: false }));
-  } catch (e) {
-    throw new ReleaseError('USAGE', `${(e as Error).message}\n${USAGE}`);
-  }
+  const { values } = parseCommandArgs(args, { collection: { type: 'string' }, json: { type: 'boolean' } }, USAGE);
   const catalog = await loadCatalog(ctx.repoRoot);
   const images = selectImages(catalog, values.collection === undefined ? {} : { collection: values.collection });
   const system = currentNixSystem();

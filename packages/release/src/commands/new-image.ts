@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { assertImageName, ReleaseError, toJson } from '@nixrel/core';
 import { COLLECTIONS, loadCatalog } from '../catalog.js';
-import type { Command } from '../cli-context.js';
+import { type Command, parseCommandArgs } from '../cli-context.js';
 
 const USAGE = 'usage: pnpm new-image <name> [--collection example|sbomify] [--from <package attribute>] [--description <text>] [--json]';
 
@@ -48,17 +47,7 @@ function imageNix(collection: string, name: string, from: string): string {
 
 /** Scaffolds an image package; the flakes and the catalog find it by its folder, so nothing else is edited. */
 export const run: Command = async (args, ctx) => {
-  let parsed: { values: { collection?: string; from?: string; description?: string; json?: boolean }; positionals: string[] };
-  try {
-    parsed = parseArgs({
-      args,
-      options: { collection: { type: 'string' }, from: { type: 'string' }, description: { type: 'string' }, json: { type: 'boolean' } },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (e) {
-    throw new ReleaseError('USAGE', `${(e as Error).message}\n${USAGE}`);
-  }
+  const parsed = parseCommandArgs(args, { collection: { type: 'string' }, from: { type: 'string' }, description: { type: 'string' }, json: { type: 'boolean' } }, USAGE, true);
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new ReleaseError('USAGE', `expected exactly one image name\n${USAGE}`);
   const name = positionals[0]!;

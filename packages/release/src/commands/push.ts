@@ -5,21 +5,22 @@
  * prints its digest, media type, layers, bytes uploaded and blobs skipped.
  */
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { type ArtifactFormat, ReleaseError, toJson } from '@nixrel/core';
 import { pushImage } from '@nixrel/oci';
-import type { Command } from '../cli-context.js';
+import { type Command, parseCommandArgs } from '../cli-context.js';
 
 const USAGE = 'usage: pnpm release push <artifact> <target> [--tag T]... [--format docker-archive|docker-archive+gzip|docker-stream] [--insecure] [--json]';
+
+const FLAGS = {
+    tag: { type: 'string', multiple: true },
+    format: { type: 'string' },
+    insecure: { type: 'boolean' },
+    json: { type: 'boolean' },
+  } as const;
 const FORMATS: ArtifactFormat[] = ['docker-archive', 'docker-archive+gzip', 'docker-stream'];
 
 export const run: Command = async (args, ctx) => {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (e) {
-    throw new ReleaseError('USAGE', `${(e as Error).message}\n${USAGE}`);
-  }
+  const parsed = parseCommandArgs(args, FLAGS, USAGE, true);
   const { values, positionals } = parsed;
   if (positionals.length !== 2) throw new ReleaseError('USAGE', `expected <artifact> and <target>, got ${positionals.length} arguments\n${USAGE}`);
   const format = values.format as ArtifactFormat | undefined;
@@ -56,16 +57,3 @@ export const run: Command = async (args, ctx) => {
   ctx.out(`blobs skipped:  ${result.blobsSkipped}`);
 };
 
-function parse(args: string[]) {
-  return parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      tag: { type: 'string', multiple: true },
-      format: { type: 'string' },
-      insecure: { type: 'boolean' },
-      json: { type: 'boolean' },
-    },
-  });
-}

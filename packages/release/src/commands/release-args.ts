@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import { createLogger, isReleaseError, ReleaseError } from '@nixrel/core';
 import { parseImageRef } from '@nixrel/oci';
-import type { CliContext } from '../cli-context.js';
+import { type CliContext, parseCommandArgs } from '../cli-context.js';
 import type { ReleaseOptions } from '../cut-release.js';
 import { lineReporter, type ProgressReporter, silentReporter, terminalReporter } from '../progress.js';
 import { imageRepository } from '../stages/publish.js';
@@ -34,11 +33,7 @@ export const RELEASE_FLAGS = {
 export const DEFAULT_COLLECTION = 'example';
 
 export function parseReleaseArgs(args: string[], usage: string) {
-  try {
-    return parseArgs({ args, options: RELEASE_FLAGS, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new ReleaseError('USAGE', `${(e as Error).message}\n${usage}`);
-  }
+  return parseCommandArgs(args, RELEASE_FLAGS, usage, true);
 }
 
 type Values = ReturnType<typeof parseReleaseArgs>['values'];

@@ -6,11 +6,10 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ReleaseError, readJsonFile, toJson, validateManifest, writeJsonAtomic } from '@nixrel/core';
 import { currentNixSystem, nixEnvFor } from '@nixrel/nix';
 import { loadCatalog } from '../catalog.js';
-import { type Command, displayPath } from '../cli-context.js';
+import { type Command, displayPath, parseCommandArgs } from '../cli-context.js';
 import { forEachBounded, throwIfFailed } from '../cut-release.js';
 import { flakeRef } from '../stages/build.js';
 import { reproduceImage } from '../stages/reproduce.js';
@@ -18,14 +17,10 @@ import { readPointer } from '../state.js';
 import { DEFAULT_COLLECTION } from './release-args.js';
 
 const USAGE = 'usage: pnpm release reproduce [--manifest FILE] [--collection C] [--json]';
+const FLAGS = { manifest: { type: 'string' }, collection: { type: 'string' }, json: { type: 'boolean' } } as const;
 
 export const run: Command = async (args, ctx) => {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (e) {
-    throw new ReleaseError('USAGE', `${(e as Error).message}\n${USAGE}`);
-  }
+  const parsed = parseCommandArgs(args, FLAGS, USAGE);
   const { values } = parsed;
   let manifestPath = values.manifest ? resolve(ctx.env.INIT_CWD ?? ctx.repoRoot, values.manifest) : undefined;
   if (!manifestPath) {
@@ -72,11 +67,3 @@ export const run: Command = async (args, ctx) => {
   const differ = manifest.images.filter((i) => !i.reproducibility?.match).map((i) => i.name);
   if (differ.length > 0) throw new ReleaseError('DIGEST_MISMATCH', `not reproducible: ${differ.join(', ')} (recorded in ${manifestPath})`);
 };
-
-function parse(args: string[]) {
-  return parseArgs({
-    args,
-    strict: true,
-    options: { manifest: { type: 'string' }, collection: { type: 'string' }, json: { type: 'boolean' } },
-  });
-}

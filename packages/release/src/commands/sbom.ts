@@ -1,9 +1,8 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ReleaseError, type SbomQuality, type SbomRecord } from '@nixrel/core';
 import { generateSbom, sbomTimestamp } from '@nixrel/sbom';
 import { loadCatalog, selectByFlags } from '../catalog.js';
-import type { CliContext, Command } from '../cli-context.js';
+import { type CliContext, type Command, parseCommandArgs } from '../cli-context.js';
 import { readSourceInfo } from '../source.js';
 import { buildImages } from '../stages/build.js';
 
@@ -37,17 +36,7 @@ async function sourceDateEpoch(ctx: CliContext): Promise<number> {
 
 /** Builds the images if needed and writes `<name>.cdx.json` for each, validated. */
 export const run: Command = async (args, ctx) => {
-  let values: { collection?: string; images?: string; out?: string; json?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: { collection: { type: 'string' }, images: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new ReleaseError('USAGE', `${(e as Error).message}\n${USAGE}`);
-  }
+  const { values } = parseCommandArgs(args, { collection: { type: 'string' }, images: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } }, USAGE);
   if (values.out !== undefined && values.out.trim() === '') throw new ReleaseError('USAGE', `--out needs a directory\n${USAGE}`);
   const catalog = await loadCatalog(ctx.repoRoot);
   const specs = selectByFlags(catalog, values, USAGE);

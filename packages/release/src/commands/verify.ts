@@ -13,7 +13,6 @@
  * Prints what was verified per image; exits non-zero naming every failure.
  */
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   IMAGE_PREDICATE_TYPES,
   keyFingerprint,
@@ -27,7 +26,7 @@ import {
   tufOptionsFromEnv,
 } from '@nixrel/attest';
 import { ReleaseError, toJson, type VerificationPolicy } from '@nixrel/core';
-import type { CliContext, Command } from '../cli-context.js';
+import { type CliContext, type Command, parseCommandArgs } from '../cli-context.js';
 import { type ImageVerificationResult, verifyImageAttestations, verifyReleaseBundles } from '../stages/attest.js';
 
 const USAGE =
@@ -35,23 +34,16 @@ const USAGE =
   '(--certificate-identity ID | --certificate-identity-regexp RE) --certificate-oidc-issuer URL [--trusted-root FILE] | --key FILE [--json]\n' +
   '       pnpm verify --manifest release.json [--trusted-root FILE] [--json]';
 
-function parse(args: string[]) {
-  return parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      type: { type: 'string', multiple: true },
-      'certificate-identity': { type: 'string' },
-      'certificate-identity-regexp': { type: 'string' },
-      'certificate-oidc-issuer': { type: 'string' },
-      'trusted-root': { type: 'string' },
-      key: { type: 'string' },
-      manifest: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-  });
-}
+const FLAGS = {
+  type: { type: 'string', multiple: true },
+  'certificate-identity': { type: 'string' },
+  'certificate-identity-regexp': { type: 'string' },
+  'certificate-oidc-issuer': { type: 'string' },
+  'trusted-root': { type: 'string' },
+  key: { type: 'string' },
+  manifest: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
 
 function report(results: ImageVerificationResult[], ctx: CliContext, json: boolean): void {
   if (json) {
@@ -90,12 +82,7 @@ function report(results: ImageVerificationResult[], ctx: CliContext, json: boole
 }
 
 export const run: Command = async (args, ctx) => {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (e) {
-    throw new ReleaseError('USAGE', `${(e as Error).message}\n${USAGE}`);
-  }
+  const parsed = parseCommandArgs(args, FLAGS, USAGE, true);
   const { values, positionals } = parsed;
   const json = values.json ?? false;
   const trustedRoot = values['trusted-root'] ? await loadTrustedRoot(values['trusted-root']) : undefined;
