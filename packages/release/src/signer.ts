@@ -25,6 +25,18 @@ import {
 } from '@nixrel/attest';
 import { type Logger, ReleaseError } from '@nixrel/core';
 
+/** The signer flags of every command that signs (cosign-like names). */
+export const SIGNER_FLAGS = {
+  signer: { type: 'string' },
+  'fulcio-url': { type: 'string' },
+  'rekor-url': { type: 'string' },
+  'tsa-url': { type: 'string' },
+  'trusted-root': { type: 'string' },
+  'identity-token': { type: 'string' },
+  'identity-token-file': { type: 'string' },
+  key: { type: 'string' },
+} as const;
+
 export interface SignerChoice {
   signer: Signer;
   trust: Trust;

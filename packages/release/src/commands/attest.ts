@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { type AttestationRecord, ReleaseError, registerSecret, toJson } from '@nixrel/core';
 import { parseImageRef } from '@nixrel/oci';
 import { type Command, parseCommandArgs } from '../cli-context.js';
-import { chooseSigner } from '../signer.js';
+import { chooseSigner, SIGNER_FLAGS } from '../signer.js';
 import { attestImage } from '../stages/attest.js';
 
 const USAGE =
@@ -23,20 +23,13 @@ const USAGE =
   '[--identity-token-file F] [--key FILE] [--out DIR] [--timeout SECONDS] [--json]';
 
 const FLAGS = {
-    sbom: { type: 'string' },
-    provenance: { type: 'string' },
-    signer: { type: 'string' },
-    'fulcio-url': { type: 'string' },
-    'rekor-url': { type: 'string' },
-    'tsa-url': { type: 'string' },
-    'trusted-root': { type: 'string' },
-    'identity-token': { type: 'string' },
-    'identity-token-file': { type: 'string' },
-    key: { type: 'string' },
-    out: { type: 'string' },
-    timeout: { type: 'string' },
-    json: { type: 'boolean' },
-  } as const;
+  sbom: { type: 'string' },
+  provenance: { type: 'string' },
+  ...SIGNER_FLAGS,
+  out: { type: 'string' },
+  timeout: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
 
 const KEYLESS_ONLY = ['fulcio-url', 'rekor-url', 'tsa-url', 'identity-token', 'identity-token-file'] as const;
 

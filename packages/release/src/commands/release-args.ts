@@ -3,6 +3,7 @@ import { parseImageRef } from '@nixrel/oci';
 import { type CliContext, parseCommandArgs } from '../cli-context.js';
 import type { ReleaseOptions } from '../cut-release.js';
 import { lineReporter, type ProgressReporter, silentReporter, terminalReporter } from '../progress.js';
+import { SIGNER_FLAGS } from '../signer.js';
 import { imageRepository } from '../stages/publish.js';
 import { assertVersion } from '../versioning.js';
 
@@ -12,14 +13,7 @@ export const RELEASE_FLAGS = {
   images: { type: 'string' },
   registry: { type: 'string' },
   version: { type: 'string' },
-  signer: { type: 'string' },
-  'fulcio-url': { type: 'string' },
-  'rekor-url': { type: 'string' },
-  'tsa-url': { type: 'string' },
-  'trusted-root': { type: 'string' },
-  'identity-token': { type: 'string' },
-  'identity-token-file': { type: 'string' },
-  key: { type: 'string' },
+  ...SIGNER_FLAGS,
   'certificate-identity': { type: 'string' },
   'certificate-identity-regexp': { type: 'string' },
   'certificate-oidc-issuer': { type: 'string' },
