@@ -10,9 +10,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { syntheticClosure } from '../packages/sbom/__tests__/synthetic-closure.js';
+import { compileBomSchema } from '../packages/sbom/src/bom-schema.js';
 import { generateSbom, validateBom } from '../packages/sbom/src/index.js';
 import { compiledSchema } from '../packages/sbom/src/validate.js';
-import { syntheticClosure } from '../packages/sbom/__tests__/synthetic-closure.js';
 
 const PATHS = Number(process.argv[2] ?? 5000);
 
@@ -26,9 +27,9 @@ try {
   await writeFile(closureFile, JSON.stringify(syntheticClosure(PATHS)));
   const outFile = join(dir, 'synthetic.cdx.json');
 
-  // Ours, cold: the first call compiles the schema, as in a fresh CLI run.
+  // Ours, cold: the first call loads the generated validator, as in a fresh CLI run.
   let t = process.hrtime.bigint();
-  compiledSchema();
+  await compiledSchema();
   const compileMs = ms(t);
   t = process.hrtime.bigint();
   const record = await generateSbom({ closureFile, outFile, sourceDateEpoch: 1_700_000_000 });
@@ -38,6 +39,11 @@ try {
   await validateBom(json);
   const oursValidateMs = ms(t);
   const peakMb = process.resourceUsage().maxRSS / 1024;
+
+  // What the generated validator saves: compiling the same schema at run time.
+  t = process.hrtime.bigint();
+  compileBomSchema();
+  const runtimeCompileMs = ms(t);
 
   // Stock: the library's JsonStrictValidator on the same document (compile timed apart on a tiny BOM).
   const requireFromSbom = createRequire(new URL('../packages/sbom/package.json', import.meta.url));
@@ -53,7 +59,8 @@ try {
 
   const totalMs = compileMs + generateMs;
   console.log(`closure: ${PATHS} store paths -> ${record.components} components, ${(json.length / 1e6).toFixed(1)} MB of CycloneDX JSON`);
-  console.log(`generate + validate + write (cold, incl. schema compile ${compileMs.toFixed(0)} ms): ${totalMs.toFixed(0)} ms (target < 2000 ms)`);
+  console.log(`generate + validate + write (cold, incl. loading the compiled schema ${compileMs.toFixed(0)} ms): ${totalMs.toFixed(0)} ms (target < 2000 ms)`);
+  console.log(`compiled schema: loading the generated code ${compileMs.toFixed(0)} ms, compiling it at run time ${runtimeCompileMs.toFixed(0)} ms`);
   console.log(`peak RSS after generation: ${peakMb.toFixed(0)} MB (target < 300 MB)`);
   console.log(`validation only, compiled schema: ours ${oursValidateMs.toFixed(0)} ms, stock JsonStrictValidator ${stockValidateMs.toFixed(0)} ms`);
   console.log(`ratio stock/ours, validation only: ${(stockValidateMs / oursValidateMs).toFixed(1)}x`);

@@ -14,7 +14,6 @@ import { sha256Hex, sha256Narinfo } from './nix-hash.js';
 import { byCodeUnit, groupPackages, type Package } from './packages.js';
 import { setPatches } from './pedigree.js';
 import { derivePurl, gitHubSource } from './purl.js';
-import { contentSerialNumber } from './serialize.js';
 import { parseDrvName, storePathName } from './store-path.js';
 
 export interface BomOptions {
@@ -181,7 +180,6 @@ export function closureToBom(closure: ClosureExport, opts: BomOptions): Models.B
   const supplier = vendorEntity(closure.image.metadata);
   if (supplier) metadata.supplier = supplier;
 
-  const bom = new Models.Bom({ metadata, components: new Models.ComponentRepository(components) });
-  bom.serialNumber = contentSerialNumber(bom);
-  return bom;
+  // No serial number here: serializeBom derives it from the serialised content.
+  return new Models.Bom({ metadata, components: new Models.ComponentRepository(components) });
 }

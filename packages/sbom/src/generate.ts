@@ -101,7 +101,7 @@ export async function generateSbom(opts: GenerateSbomOptions): Promise<SbomRecor
     toolVersion: await sbomToolVersion(),
   });
   const json = serializeBom(bom);
-  await validateBom(json);
+  const doc = await validateBom(json);
   await writeFileAtomic(opts.outFile, json);
   return {
     path: opts.outFile,
@@ -109,6 +109,6 @@ export async function generateSbom(opts: GenerateSbomOptions): Promise<SbomRecor
     specVersion: SPEC_VERSION,
     components: bom.components.size,
     licences: licenceCounts(bom),
-    quality: assessQuality(JSON.parse(json) as object),
+    quality: assessQuality(doc),
   };
 }

@@ -5,7 +5,9 @@
 
 // Nix's base32 alphabet: 0-9 and a-z without e, o, u, t (to avoid words).
 const NIX32_ALPHABET = '0123456789abcdfghijklmnpqrsvwxyz';
-const NIX32_VALUE = new Map([...NIX32_ALPHABET].map((c, i) => [c, i]));
+// Character code -> digit value, -1 for characters outside the alphabet.
+const NIX32_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < NIX32_ALPHABET.length; i++) NIX32_VALUE[NIX32_ALPHABET.charCodeAt(i)] = i;
 const SHA256_BYTES = 32;
 
 /** Length of the Nix base32 form of `bytes` bytes. */
@@ -24,9 +26,9 @@ export function nix32Decode(text: string, bytes = SHA256_BYTES): Uint8Array {
   }
   const out = new Uint8Array(bytes);
   for (let n = 0; n < text.length; n++) {
-    const c = text[text.length - 1 - n]!;
-    const digit = NIX32_VALUE.get(c);
-    if (digit === undefined) throw new RangeError(`"${c}" is not a Nix base32 character`);
+    const code = text.charCodeAt(text.length - 1 - n);
+    const digit = code < 128 ? NIX32_VALUE[code]! : -1;
+    if (digit < 0) throw new RangeError(`"${text[text.length - 1 - n]}" is not a Nix base32 character`);
     const bit = n * 5;
     const i = bit >> 3;
     const j = bit & 7;

@@ -78,8 +78,11 @@ function formatError(e: ErrorObject): string {
   return `${e.instancePath || '/'}: ${e.message ?? e.keyword}${params}`;
 }
 
-/** Throws SBOM_INVALID with the validator's errors as details; resolves when the document is valid. */
-export async function validateBom(json: string): Promise<void> {
+/**
+ * Throws SBOM_INVALID with the validator's errors as details; resolves to the
+ * parsed document when it is valid (the validator does not change it).
+ */
+export async function validateBom(json: string): Promise<Record<string, unknown>> {
   let doc: unknown;
   try {
     doc = JSON.parse(json);
@@ -102,4 +105,5 @@ export async function validateBom(json: string): Promise<void> {
       details: shown,
     });
   }
+  return doc as Record<string, unknown>;
 }
