@@ -408,6 +408,14 @@ export function throwIfFailed(failures: unknown[], what: string): void {
   });
 }
 
+/** The records earlier jobs left in the state directory: one per selected image, or an error naming the missing. */
+export async function readReleaseRecords(ctx: ReleaseContext): Promise<ImageRecord[]> {
+  const records = (await ctx.state.readAll()).filter((r) => ctx.specs.some((s) => s.name === r.name));
+  const missing = ctx.specs.map((s) => s.name).filter((n) => !records.some((r) => r.name === n));
+  if (missing.length > 0) throw new ReleaseError('NOT_FOUND', `no build records in ${ctx.state.dir} for: ${missing.join(', ')}`);
+  return records;
+}
+
 export async function createSigner(ctx: ReleaseContext): Promise<SignerChoice> {
   return chooseSigner({ ...ctx.opts.signer, keyDir: join(ctx.stateRoot, 'keys'), env: ctx.opts.env }, ctx.opts.logger);
 }

@@ -3,23 +3,19 @@
  * Provenance, signing, attestation and verification for every image the
  * matrix jobs left in .release/<V>/: the isolated job that holds id-token.
  */
-import { ReleaseError, toJson } from '@nixrel/core';
+import { toJson } from '@nixrel/core';
 import type { Command } from '../cli-context.js';
-import { createSigner, forEachBounded, prepareRelease, runAttestation, runVerify, throwIfFailed, withVersion } from '../cut-release.js';
-import { parseReleaseArgs, releaseOptions } from './release-args.js';
+import { createSigner, forEachBounded, prepareRelease, readReleaseRecords, runAttestation, runVerify, throwIfFailed, withVersion } from '../cut-release.js';
+import { parseStepArgs, releaseOptions } from './release-args.js';
 
 const USAGE = 'usage: pnpm release attest-all --version V [--collection C] [--registry REF] [signer flags] [--json]';
 
 export const run: Command = async (args, ctx) => {
-  const { values, positionals } = parseReleaseArgs(args, USAGE);
-  if (positionals.length > 0) throw new ReleaseError('USAGE', `unexpected argument "${positionals[0]}"\n${USAGE}`);
-  if (!values.version) throw new ReleaseError('USAGE', `--version is required (from "pnpm release plan")\n${USAGE}`);
+  const values = parseStepArgs(args, USAGE);
   const opts = releaseOptions(values, ctx);
   try {
     const c = withVersion(await prepareRelease(opts), opts.version!);
-    const records = await c.state.readAll();
-    const missing = c.specs.map((s) => s.name).filter((n) => !records.some((r) => r.name === n));
-    if (missing.length > 0) throw new ReleaseError('NOT_FOUND', `no build records in ${c.state.dir} for: ${missing.join(', ')}`);
+    const records = await readReleaseRecords(c);
     const signer = await createSigner(c);
     const failures = await forEachBounded(records, opts.concurrency ?? 2, async (record) => {
       await runAttestation(c, record, signer);

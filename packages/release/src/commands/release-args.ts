@@ -30,6 +30,14 @@ export function parseReleaseArgs(args: string[], usage: string) {
   return parseCommandArgs(args, RELEASE_FLAGS, usage, true);
 }
 
+/** The flags of a step of a distributed release (attest-all, collect): no arguments, a --version. */
+export function parseStepArgs(args: string[], usage: string) {
+  const { values, positionals } = parseReleaseArgs(args, usage);
+  if (positionals.length > 0) throw new ReleaseError('USAGE', `unexpected argument "${positionals[0]}"\n${usage}`);
+  if (!values.version) throw new ReleaseError('USAGE', `--version is required (from "pnpm release plan")\n${usage}`);
+  return values;
+}
+
 type Values = ReturnType<typeof parseReleaseArgs>['values'];
 
 /** Live table on a terminal, plain lines in CI or a pipe, nothing but the result with --json. */
