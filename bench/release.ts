@@ -124,7 +124,7 @@ await run(join(repoRoot, 'node_modules', '.bin', 'tsc'), ['-b', 'packages/releas
 const cliPath = join(repoRoot, 'packages', 'release', 'dist', 'cli.js');
 function runCli(args: string[], opts: { cwd: string }): Promise<{ code: number; stdout: string; stderr: string }> {
   // INIT_CWD (set by pnpm) would point the CLI at this repository instead of the scratch copy.
-  const { INIT_CWD: _ignored, ...env } = { ...offlineNixEnv(process.env), CI: '1' };
+  const { INIT_CWD: _ignored, ...env }: NodeJS.ProcessEnv = { ...offlineNixEnv(process.env), CI: '1' };
   return run(process.execPath, [cliPath, ...args], { cwd: opts.cwd, env, maxBuffer: 64 << 20 }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' }),

@@ -47,7 +47,10 @@ try {
 
   // Stock: the library's JsonStrictValidator on the same document (compile timed apart on a tiny BOM).
   const requireFromSbom = createRequire(new URL('../packages/sbom/package.json', import.meta.url));
-  const { Spec, Validation } = requireFromSbom('@cyclonedx/cyclonedx-library') as typeof import('@cyclonedx/cyclonedx-library');
+  const { Spec, Validation } = requireFromSbom('@cyclonedx/cyclonedx-library') as {
+    Spec: { Version: { v1dot6: unknown } };
+    Validation: { JsonStrictValidator: new (version: unknown) => { validate(json: string): Promise<unknown> } };
+  };
   const stock = new Validation.JsonStrictValidator(Spec.Version.v1dot6);
   t = process.hrtime.bigint();
   await stock.validate(JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.6', version: 1 }));

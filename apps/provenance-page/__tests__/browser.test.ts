@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The rendered page in a real headless Chromium, served under a sub-path the
  * way GitHub Pages serves a project site, from a loopback HTTP server.

@@ -106,7 +106,8 @@ export interface DerivationInfo {
   meta: {
     description?: string;
     homepage?: string | string[];
-    license?: NixLicense | NixLicense[] | string | string[];
+    /** As nixpkgs writes it: one licence or a list, each an attribute set or a plain name. */
+    license?: NixLicense | string | (NixLicense | string)[];
     identifiers?: { cpe?: string; purl?: string; purls?: string[] };
     maintainers?: string[];
   };

@@ -157,7 +157,7 @@ describe('where file identity is not enough', () => {
     ['touched', 'a new mtime, same bytes'],
     ['rewritten', 'other bytes of the same size'],
     ['resized', 'another size'],
-  ] as const)('reads an archive again after a change (%s: %s)', async (kind) => {
+  ] as const)('reads an archive again after a change (%s: %s)', async (kind: 'touched' | 'rewritten' | 'resized', _what: string) => {
     const path = mutable[kind];
     const target = (n: number) => `oci:${join(dir, `layout-${kind}-${n}`)}`;
     const first = await pushImage({ path }, target(1), { cache });

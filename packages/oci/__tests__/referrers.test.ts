@@ -124,7 +124,7 @@ it('reads referrers written with the older convention (type only in the config m
     const loc = (await fetch(`${base}/blobs/uploads/`, { method: 'POST' })).headers.get('location')!;
     const url = new URL(loc, `http://${reg.url}`);
     url.searchParams.set('digest', sha256Digest(data));
-    expect((await fetch(url, { method: 'PUT', body: data })).status).toBe(201);
+    expect((await fetch(url, { method: 'PUT', body: Buffer.from(data) })).status).toBe(201);
     return { digest: sha256Digest(data), size: data.length };
   };
   const config = enc('{"legacy":true}');

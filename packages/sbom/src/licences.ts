@@ -13,7 +13,7 @@ import { conjunction, parseSpdxExpression, type SpdxLicence } from './spdx-expre
 
 type Term = SpdxLicence | { kind: 'named'; name: string; url?: string };
 
-export type LicenceField = NixLicense | NixLicense[] | string | string[] | undefined | null;
+export type LicenceField = NixLicense | string | (NixLicense | string)[] | undefined | null;
 
 function termOf(entry: NixLicense | string): Term | undefined {
   if (typeof entry === 'string') {
