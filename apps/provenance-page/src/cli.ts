@@ -3,7 +3,7 @@
 // renders the provenance page of a release.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { describeFailure, ReleaseError, redact } from '@nixrel/core';
+import { describeFailure, ReleaseError } from '@nixrel/core';
 import { renderPage } from './render-page.js';
 
 const USAGE = 'usage: pnpm page --manifest FILE --out DIR [--strict] [--json] [--base-path PATH]';
@@ -49,7 +49,7 @@ export async function main(argv: string[], cwd = process.env.INIT_CWD ?? process
     }
     return 0;
   } catch (e) {
-    const failure = describeFailure(e, redact);
+    const failure = describeFailure(e);
     process.stderr.write(failure.text);
     return failure.exitCode;
   }

@@ -1,3 +1,5 @@
+import { redact } from './redact.js';
+
 /**
  * Every failure the pipeline reports carries a stable code, so the CLI can map
  * it to an exit status and tests can assert on the code rather than on prose.
@@ -73,9 +75,9 @@ export function toReleaseError(e: unknown, fallback: ErrorCode = 'INTERNAL'): Re
  * What a command line prints for a failure (message, detail lines, and the
  * stack only for unexpected errors), redacted, with the exit status it maps to.
  */
-export function describeFailure(e: unknown, redactText: (s: string) => string): { text: string; exitCode: number } {
+export function describeFailure(e: unknown): { text: string; exitCode: number } {
   const err = toReleaseError(e);
   const lines = [`error: ${err.message}`, ...err.details.map((d) => `  ${d}`)];
   if (err.code === 'INTERNAL' && err.stack) lines.push(err.stack);
-  return { text: `${redactText(lines.join('\n'))}\n`, exitCode: EXIT_CODES[err.code] };
+  return { text: `${redact(lines.join('\n'))}\n`, exitCode: EXIT_CODES[err.code] };
 }

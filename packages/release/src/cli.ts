@@ -3,7 +3,7 @@
 // `pnpm new-image`, `pnpm verify`. Each command lives in commands/<name>.ts.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { createLogger, describeFailure, ReleaseError, redact } from '@nixrel/core';
+import { createLogger, describeFailure, ReleaseError } from '@nixrel/core';
 import type { CliContext, Command } from './cli-context.js';
 
 const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
@@ -55,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
     await run(rest, ctx);
     return 0;
   } catch (e) {
-    const failure = describeFailure(e, redact);
+    const failure = describeFailure(e);
     process.stderr.write(failure.text);
     return failure.exitCode;
   }
