@@ -5,3 +5,4 @@ export * from './manifest.js';
 export * from './oci-grammar.js';
 export * from './redact.js';
 export type * from './types.js';
+export type * from './verification-report.js';
