@@ -5,7 +5,7 @@ let
   sbomify = import ../../../nix/sbomify.nix { inherit pkgs inputs; };
   script = pkgs.runCommand "create-minio-buckets" { } ''
     mkdir -p $out/opt/bin
-    substitute ${sbomify.src}/bin/create-minio-buckets.sh $out/opt/bin/create-minio-buckets.sh \
+    substitute ${sbomify.file "bin/create-minio-buckets.sh"} $out/opt/bin/create-minio-buckets.sh \
       --replace-fail /usr/bin/mc ${pkgs.minio-client}/bin/mc
     chmod 555 $out/opt/bin/create-minio-buckets.sh
     patchShebangs $out/opt/bin
