@@ -74,6 +74,61 @@ function nodeAt(lock: LockFile, path: string[]): LockNode | undefined {
 const canonical = (r?: LockedRef) => (r ? JSON.stringify(Object.entries(r).sort(([a], [b]) => a.localeCompare(b))) : 'none');
 const sameLocked = (a?: LockedRef, b?: LockedRef) => canonical(a) === canonical(b);
 
+/**
+ * Where a lock differs from what the flakes declare: every node must have
+ * exactly the inputs its flake declares (`inputs` and the arguments of
+ * `outputs`), follows as the outermost declaring flake says, originals as
+ * declared. Nodes whose source is at hand are checked recursively. Returns
+ * the problems and the transitive (non-root) inputs met.
+ */
+async function lockProblems(lock: LockFile, sourceOf: (node: LockNode) => { dir: string } | undefined) {
+  const problems: string[] = [];
+  const transitive: { path: string[]; node: LockNode }[] = [];
+  // Overrides (inputs.X.inputs.Y...) by input path; the outermost flake's win, as in Nix.
+  const overrides = new Map<string, { follows?: string[]; spec?: InputSpec }>();
+
+  const walk = async (dir: string, key: string, path: string[]) => {
+    const decl = await declared(dir);
+    const ids = [...new Set([...Object.keys(decl.inputs), ...decl.args.filter((a) => a !== 'self')])].sort();
+    const node = lock.nodes[key]!;
+    const where = path.length ? path.join('/') : 'root';
+    if (JSON.stringify(Object.keys(node.inputs ?? {}).sort()) !== JSON.stringify(ids)) {
+      problems.push(`${where}: lock has inputs [${Object.keys(node.inputs ?? {}).sort()}], its flake declares [${ids}]`);
+    }
+    for (const id of ids) {
+      for (const [sub, spec] of Object.entries(decl.inputs[id]?.inputs ?? {})) {
+        const p = [...path, id, sub].join('/');
+        if (!overrides.has(p)) overrides.set(p, spec.follows !== undefined ? { follows: [...path, ...spec.follows.split('/')] } : { spec });
+      }
+    }
+    for (const id of ids) {
+      const p = [...path, id];
+      const own = decl.inputs[id];
+      const effective = overrides.get(p.join('/')) ?? (own?.follows !== undefined ? { follows: [...path, ...own.follows.split('/')] } : { spec: own ?? {} });
+      const actual = node.inputs?.[id];
+      if (actual === undefined) continue; // reported above
+      if (effective.follows) {
+        if (JSON.stringify(actual) !== JSON.stringify(effective.follows)) problems.push(`${p.join('/')}: should follow ${JSON.stringify(effective.follows)}, lock has ${JSON.stringify(actual)}`);
+        continue;
+      }
+      if (typeof actual !== 'string') {
+        problems.push(`${p.join('/')}: declared as its own input, lock has ${JSON.stringify(actual)}`);
+        continue;
+      }
+      const child = lock.nodes[actual]!;
+      const want = original(effective.spec!, id);
+      if (!sameLocked(child.original, want)) problems.push(`${p.join('/')}: original ${JSON.stringify(child.original)}, declared ${JSON.stringify(want)}`);
+      if ((effective.spec!.flake === false) !== (child.flake === false)) problems.push(`${p.join('/')}: flake = ${effective.spec!.flake}, lock ${child.flake}`);
+      if (path.length > 0) transitive.push({ path: p, node: child });
+      const src = sourceOf(child);
+      if (child.flake !== false && src) await walk(src.dir, actual, p);
+      else if (child.flake !== false && child.inputs) problems.push(`${p.join('/')}: inputs locked for a flake whose source is not here to check`);
+    }
+  };
+  await walk(repoRoot, lock.root, []);
+  return { problems, transitive };
+}
+
 describe.skipIf(!haveFlakeInputs)(`flake.lock against the inputs' own flakes${haveFlakeInputs ? '' : ` (skipped: ${missingInputsReason})`}`, () => {
   let sources: UnpackedInputs;
   let lock: LockFile;
@@ -98,49 +153,7 @@ describe.skipIf(!haveFlakeInputs)(`flake.lock against the inputs' own flakes${ha
   });
 
   it('gives every node exactly the inputs its flake declares, follows resolved as declared', async () => {
-    const problems: string[] = [];
-    const transitive: { path: string[]; node: LockNode }[] = [];
-    // Overrides (inputs.X.inputs.Y...) by input path; the outermost flake's win, as in Nix.
-    const overrides = new Map<string, { follows?: string[]; spec?: InputSpec }>();
-
-    const walk = async (dir: string, key: string, path: string[]) => {
-      const decl = await declared(dir);
-      const ids = [...new Set([...Object.keys(decl.inputs), ...decl.args.filter((a) => a !== 'self')])].sort();
-      const node = lock.nodes[key]!;
-      const where = path.length ? path.join('/') : 'root';
-      if (JSON.stringify(Object.keys(node.inputs ?? {}).sort()) !== JSON.stringify(ids)) {
-        problems.push(`${where}: lock has inputs [${Object.keys(node.inputs ?? {}).sort()}], its flake declares [${ids}]`);
-      }
-      for (const id of ids) {
-        for (const [sub, spec] of Object.entries(decl.inputs[id]?.inputs ?? {})) {
-          const p = [...path, id, sub].join('/');
-          if (!overrides.has(p)) overrides.set(p, spec.follows !== undefined ? { follows: [...path, ...spec.follows.split('/')] } : { spec });
-        }
-      }
-      for (const id of ids) {
-        const p = [...path, id];
-        const own = decl.inputs[id];
-        const effective = overrides.get(p.join('/')) ?? (own?.follows !== undefined ? { follows: [...path, ...own.follows.split('/')] } : { spec: own ?? {} });
-        const actual = node.inputs?.[id];
-        if (effective.follows) {
-          if (JSON.stringify(actual) !== JSON.stringify(effective.follows)) problems.push(`${p.join('/')}: should follow ${JSON.stringify(effective.follows)}, lock has ${JSON.stringify(actual)}`);
-          continue;
-        }
-        if (typeof actual !== 'string') {
-          problems.push(`${p.join('/')}: declared as its own input, lock has ${JSON.stringify(actual)}`);
-          continue;
-        }
-        const child = lock.nodes[actual]!;
-        const want = original(effective.spec!, id);
-        if (!sameLocked(child.original, want)) problems.push(`${p.join('/')}: original ${JSON.stringify(child.original)}, declared ${JSON.stringify(want)}`);
-        if ((effective.spec!.flake === false) !== (child.flake === false)) problems.push(`${p.join('/')}: flake = ${effective.spec!.flake}, lock ${child.flake}`);
-        if (path.length > 0) transitive.push({ path: p, node: child });
-        const src = sourceOf(child);
-        if (child.flake !== false && src) await walk(src.dir, actual, p);
-        else if (child.flake !== false && child.inputs) problems.push(`${p.join('/')}: inputs locked for a flake whose source is not here to check`);
-      }
-    };
-    await walk(repoRoot, lock.root, []);
+    const { problems, transitive } = await lockProblems(lock, sourceOf);
     expect(problems).toEqual([]);
 
     // A transitive input is locked as its parent's own flake.lock locks it (what
@@ -157,6 +170,19 @@ describe.skipIf(!haveFlakeInputs)(`flake.lock against the inputs' own flakes${ha
     }
     // treefmt-nix: bun2nix's lock has 337a4fe; the newer 3710e0e is kept (a re-lock keeps it, its tree is checked).
     expect(keptElsewhere).toEqual(['bun2nix/treefmt-nix@3710e0e1218041bbad640352a0440114b1e10428']);
+  }, 120_000);
+
+  it('names the node of a lock that differs from the flakes', async () => {
+    // The shapes a hand-written lock had: flake-parts' nixpkgs-lib made to
+    // follow nixpkgs, and an input its flake declares left out.
+    const broken = structuredClone(lock);
+    broken.nodes['flake-parts']!.inputs = { 'nixpkgs-lib': ['bun2nix', 'nixpkgs'] };
+    delete broken.nodes.bun2nix!.inputs!['treefmt-nix'];
+    const { problems } = await lockProblems(broken, sourceOf);
+    expect(problems).toEqual([
+      'bun2nix: lock has inputs [flake-parts,import-tree,nixpkgs,systems], its flake declares [flake-parts,import-tree,nixpkgs,systems,treefmt-nix]',
+      'bun2nix/flake-parts/nixpkgs-lib: declared as its own input, lock has ["bun2nix","nixpkgs"]',
+    ]);
   }, 120_000);
 
   it('records the NAR hash of every input whose source is here, recomputed', async () => {
