@@ -130,6 +130,10 @@ describe.skipIf(!haveFlakeInputs)(`the sbomify flake, evaluated offline with its
     expect(theme[0]![1].env.src).toMatch(/-source\/keycloak$/);
     const [, init] = drvNamed(/-create-minio-buckets\.drv$/)[0]!;
     expect(init.env.buildCommand).toMatch(/-source\/bin\/create-minio-buckets\.sh/);
+    // The script runs with the image's busybox, and mc is the Nix minio-client.
+    expect(init.env.buildCommand).toMatch(/#!\/nix\/store\/[a-z0-9]{32}-busybox-[^/]+\/bin\/sh/);
+    expect(init.env.buildCommand).toMatch(/--replace-fail \/usr\/bin\/mc \/nix\/store\/[a-z0-9]{32}-minio-client-[^/]+\/bin\/mc/);
+    expect(await readFile(join(sbomifySrc().dir, 'bin/create-minio-buckets.sh'), 'utf8')).toMatch(/^#!\/bin\/sh\n[\s\S]*\/usr\/bin\/mc mb /);
     const [, bootstrap] = drvNamed(/-keycloak-bootstrap\.drv$/)[0]!;
     expect(bootstrap.env.buildCommand).toMatch(/-source\/bin\/keycloak-bootstrap\.sh/);
   });
