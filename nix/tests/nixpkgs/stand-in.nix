@@ -123,21 +123,20 @@ let
     # The trivial builders are stdenv derivations in nixpkgs too (overrideAttrs, passthru).
     runCommand = name: env: script: mkDerivation ({ inherit name; buildCommand = script; } // env);
     writeShellScriptBin = name: text: mkDerivation { inherit name text; buildCommand = "write $text to bin/${name}"; meta.mainProgram = name; };
-    writeShellApplication = { name, text, runtimeInputs ? [ ], runtimeEnv ? null, meta ? { }, passthru ? { }, checkPhase ? null, excludeShellChecks ? [ ], extraShellCheckFlags ? [ ], bashOptions ? [ "errexit" "nounset" "pipefail" ], inheritPath ? true, derivationArgs ? { } }:
+    writeShellApplication = { name, text, runtimeInputs ? [ ], runtimeEnv ? null, meta ? { }, passthru ? { }, checkPhase ? null, excludeShellChecks ? [ ], extraShellCheckFlags ? [ ], bashOptions ? [ "errexit" "nounset" "pipefail" ], derivationArgs ? { } }:
       mkDerivation { inherit name text runtimeInputs passthru; buildCommand = "write $text to bin/${name}"; meta = meta // { mainProgram = name; }; };
     writeTextDir = path: text: mkDerivation { name = baseNameOf path; inherit text path; buildCommand = "write $text to $path"; };
     callPackage = lib.callPackageWith pkgs;
     newScope = extra: lib.callPackageWith (pkgs // extra);
     inherit pkgs;
-    makeSetupHook = { name, propagatedBuildInputs ? [ ], propagatedNativeBuildInputs ? [ ], depsTargetTargetPropagated ? [ ], meta ? { }, passthru ? { }, substitutions ? { } }:
-      script: stubDrv name { inherit propagatedBuildInputs propagatedNativeBuildInputs script; substitutions = builtins.toJSON substitutions; } // passthru;
+    makeSetupHook = { name, propagatedBuildInputs ? [ ], depsTargetTargetPropagated ? [ ], meta ? { }, passthru ? { }, substitutions ? { } }:
+      script: stubDrv name { inherit propagatedBuildInputs script; substitutions = builtins.toJSON substitutions; } // passthru;
 
     dockerTools = {
-      # The arguments of nixpkgs' buildLayeredImage that mkImage may pass.
+      # The arguments of nixpkgs' buildLayeredImage that mkImage passes.
       buildLayeredImage =
         { name, tag ? null, contents ? [ ], config ? { }, created ? "1970-01-01T00:00:01Z", compressor ? "gz"
-        , extraCommands ? "", fakeRootCommands ? "", enableFakechroot ? false, maxLayers ? 100
-        , architecture ? null, fromImage ? null, includeStorePaths ? true, uid ? 0, gid ? 0
+        , extraCommands ? "", fakeRootCommands ? "", maxLayers ? 100
         }:
         assert builtins.elem compressor [ "none" "gz" "zstd" ];
         stubDrv "${name}.tar${if compressor == "none" then "" else ".${compressor}"}" {
