@@ -27,7 +27,8 @@ let
   nodeKey = ref: if builtins.isList ref then follow ref else ref;
 
   sourceOf = key: node:
-    if key == lock.root then builtins.path { path = root; name = "source"; filter = p: _: baseNameOf p != "node_modules"; }
+    # The repository without what git ignores or keeps to itself.
+    if key == lock.root then builtins.path { path = root; name = "source"; filter = p: _: !builtins.elem (baseNameOf p) [ ".git" "node_modules" "dist" ".release" "site" ]; }
     else if replaced ? ${key} then builtins.path { path = replaced.${key}; name = "source"; }
     else builtins.fetchTree node.locked;
 
