@@ -3,8 +3,7 @@
  * evidence the manifest itself carries. The page never shows a higher level
  * than both allow; when they disagree it says which requirement is not shown.
  */
-import type { ImageRecord, ReleaseManifest } from '@nixrel/core';
-import { PREDICATE_SLSA_V1 } from './commands.js';
+import { type ImageRecord, type ReleaseManifest, SLSA_PROVENANCE_V1 } from '@nixrel/core';
 import type { Fact } from './facts.js';
 import { rekorEntryUrl, runLinkText, safeHttpUrl } from './links.js';
 
@@ -33,12 +32,12 @@ export interface SlsaView {
 }
 
 function provenanceAttestation(image: ImageRecord) {
-  return image.attestations.find((a) => a.predicateType === PREDICATE_SLSA_V1);
+  return image.attestations.find((a) => a.predicateType === SLSA_PROVENANCE_V1);
 }
 
 function provenanceVerified(image: ImageRecord): boolean {
   const v = image.verification;
-  return !!provenanceAttestation(image) && !!v && v.ok && v.verified.includes(PREDICATE_SLSA_V1);
+  return !!provenanceAttestation(image) && !!v && v.ok && v.verified.includes(SLSA_PROVENANCE_V1);
 }
 
 export function assessSlsa(manifest: ReleaseManifest, fileHref: (path: string) => string): SlsaView {
@@ -46,14 +45,14 @@ export function assessSlsa(manifest: ReleaseManifest, fileHref: (path: string) =
   const total = images.length;
   const count = (pred: (i: ImageRecord) => boolean) => images.filter(pred).length;
 
-  const withProvenance = count((i) => i.provenance?.predicateType === PREDICATE_SLSA_V1);
+  const withProvenance = count((i) => i.provenance?.predicateType === SLSA_PROVENANCE_V1);
   const provenanceExists = total > 0 && withProvenance === total;
   const l1: SlsaRow = {
     track: 'Build L1',
     requirement: 'Provenance exists: SLSA v1 provenance describes how each image was built',
     shown: provenanceExists,
     status: total === 0 ? 'the release lists no images' : `${withProvenance} of ${total} images have SLSA v1 provenance`,
-    evidence: [{ label: 'predicate type', fact: { text: PREDICATE_SLSA_V1 } }],
+    evidence: [{ label: 'predicate type', fact: { text: SLSA_PROVENANCE_V1 } }],
     perImage: images.map((i) => ({
       label: i.name,
       fact: i.provenance
