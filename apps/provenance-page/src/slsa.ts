@@ -3,7 +3,7 @@
  * evidence the manifest itself carries. The page never shows a higher level
  * than both allow; when they disagree it says which requirement is not shown.
  */
-import { type ImageRecord, type ReleaseManifest, SLSA_PROVENANCE_V1 } from '@nixrel/core';
+import { assessSlsaLevel, type ImageRecord, type ReleaseManifest, SLSA_PROVENANCE_V1 } from '@nixrel/core';
 import type { Fact } from './facts.js';
 import { rekorEntryUrl, runLinkText, safeHttpUrl } from './links.js';
 
@@ -136,12 +136,13 @@ export function assessSlsa(manifest: ReleaseManifest, fileHref: (path: string) =
   };
 
   const rows = [l1, hosted, signed, l3];
-  const evidenceLevel = !l1.shown ? 0 : !(hosted.shown && signed.shown) ? 1 : !l3.shown ? 2 : 3;
-  const level = Math.min(claimed, evidenceLevel);
+  // The level the manifest's own evidence supports, by the same rules the release used to claim one.
+  const evidence = assessSlsaLevel(images, { hostedCi: !!runUrl, ...(manifest.builder.workflow ? { buildWorkflow: manifest.builder.workflow } : {}) });
+  const level = Math.min(claimed, evidence.level);
   const view: SlsaView = { level, claimed, reasons: manifest.slsa.reasons, rows };
   if (level < claimed) {
     const unmet = rows.find((r) => !r.shown);
-    view.downgrade = `release.json states Build L${claimed}; this page shows Build L${level} because it cannot show: ${unmet ? `${unmet.track} ${unmet.requirement.split(':')[0]}` : 'the evidence'}.`;
+    view.downgrade = `release.json states Build L${claimed}; this page shows Build L${level} because it cannot show: ${unmet ? `${unmet.track} ${unmet.requirement.split(':')[0]}` : evidence.reasons.at(-1)}.`;
   }
   return view;
 }

@@ -6,5 +6,6 @@ export * from './manifest.js';
 export * from './oci-grammar.js';
 export * from './predicate-types.js';
 export * from './redact.js';
+export * from './slsa-level.js';
 export type * from './types.js';
 export type * from './verification-report.js';

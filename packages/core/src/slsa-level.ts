@@ -1,4 +1,5 @@
-import { type AttestationRecord, type ImageRecord, SLSA_PROVENANCE_V1, type SlsaAssessment } from '@nixrel/core';
+import { SLSA_PROVENANCE_V1 } from './predicate-types.js';
+import type { AttestationRecord, ImageRecord, SlsaAssessment } from './types.js';
 
 export interface BuildContext {
   /** True when the build ran on GitHub-hosted CI (GITHUB_ACTIONS with a run id). */
