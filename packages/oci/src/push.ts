@@ -5,6 +5,7 @@ import { type ArtifactIdentity, artifactIdentity, sameIdentity } from './image-c
 import { type LoadOptions, loadImage } from './load-image.js';
 import type { Descriptor } from './media-types.js';
 import type { RegistryOptions } from './registry.js';
+import { putBytes } from './store.js';
 import { checkTagsFree, tagManifest } from './tags.js';
 import { openStore } from './target.js';
 
@@ -12,10 +13,6 @@ export interface PushOptions extends RegistryOptions, Pick<LoadOptions, 'cache' 
   tags?: string[];
   /** Parallel uploads when layers can be read by byte range (uncompressed archive on disk). */
   concurrency?: number;
-}
-
-async function* bytesOf(data: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield data;
 }
 
 /** Fails, before any manifest is written, when the artifact is no longer the file whose layers were hashed. */
@@ -74,7 +71,7 @@ export async function pushImage(artifact: { path: string; format?: ArtifactForma
   // Largest first: the longest upload bounds the wall time.
   const missingLayers = missing.filter((d) => d.digest !== config.digest).sort((a, b) => b.size - a.size);
   if (missing.some((d) => d.digest === config.digest)) {
-    await store.putBlob(config, () => bytesOf(image.config));
+    await putBytes(store, config, image.config);
     bytesUploaded += config.size;
   }
   // Each layer byte is hashed once per push: here when it came from the cache,
