@@ -11,12 +11,12 @@
  * skips what is done. The distributed release (plan, image, attest-all,
  * collect) runs the same parts as separate CI jobs.
  */
-import { forEachBounded, type ImageRecord, toReleaseError } from '@nixrel/core';
+import { assertOutputDir, forEachBounded, type ImageRecord, toReleaseError } from '@nixrel/core';
 import { prepareRelease, type ReleaseContext, type ReleaseOptions, type ReleaseResult, withVersion } from './release-context.js';
 import { releaseSigner, type SignerChoice } from './signer.js';
 import { attestStage } from './stages/attest.js';
 import { type BuildOutcome, buildRelease, buildStage, newRecord } from './stages/build.js';
-import { finishRelease } from './stages/finish.js';
+import { finishRelease, outDirOf } from './stages/finish.js';
 import { provenanceStage } from './stages/provenance.js';
 import { publishStage } from './stages/publish.js';
 import { reproduceStage } from './stages/reproduce.js';
@@ -24,11 +24,25 @@ import { sbomStage } from './stages/sbom.js';
 import { runStage } from './stages/stage.js';
 import { verifyStage } from './stages/verify.js';
 import { writePointer } from './state.js';
+import { lockStateDir } from './state-lock.js';
 import { resolveVersion } from './versioning.js';
 
 export interface BuiltImage {
   artifact: BuildOutcome['artifacts'][number];
   record: ImageRecord;
+}
+
+/** Runs `work` holding the lock of the release's state directory: one process per release at a time. */
+export async function holdingState<T>(ctx: ReleaseContext, work: () => Promise<T>): Promise<T> {
+  const lock = await lockStateDir(ctx.state.dir, {
+    wait: ctx.opts.wait ?? false,
+    onWait: (h) => ctx.opts.progress.step(`waiting for the release in pid ${h.pid} (since ${h.since}) to finish with ${ctx.state.dir}`),
+  });
+  try {
+    return await work();
+  } finally {
+    await lock.release();
+  }
 }
 
 /** Each image's record takes the facts of its build (resuming the record of an earlier run). */
@@ -58,10 +72,18 @@ export async function attestAndVerify(ctx: ReleaseContext, record: ImageRecord, 
 
 /** The whole release on this machine. */
 export async function cutRelease(opts: ReleaseOptions): Promise<ReleaseResult> {
+  // A page directory the tool may not write refuses the release before anything is built.
+  if (opts.outDir) await assertOutputDir(outDirOf({ ...opts, outDir: opts.outDir }), opts.repoRoot);
   const base = await prepareRelease(opts);
   const outcome = await buildRelease(base);
   const ctx = withVersion(base, await resolveVersion(base, new Map(outcome.artifacts.map((a) => [a.name, a.version]))));
   opts.progress.step(`release ${ctx.version} of ${opts.collection}: ${ctx.specs.length} images to ${ctx.registry}`);
+  return holdingState(ctx, () => publishRelease(ctx, outcome));
+}
+
+/** Everything after the build, with the state directory locked. */
+async function publishRelease(ctx: ReleaseContext, outcome: BuildOutcome): Promise<ReleaseResult> {
+  const { opts } = ctx;
   await writePointer(ctx.stateRoot, {
     collection: opts.collection,
     version: ctx.version,

@@ -26,6 +26,8 @@ export interface ReleaseOptions {
   /** Expected signer identity when verifying (keyless); default: the identity that signed. */
   policy?: Pick<VerificationPolicy, 'certificateIdentity' | 'certificateIdentityRegexp' | 'certificateOidcIssuer'>;
   reproduce?: boolean;
+  /** Wait for another release of the same version to finish instead of failing. */
+  wait?: boolean;
   concurrency?: number;
   /** Where the page goes; default `site/<version>`. */
   outDir?: string;

@@ -4,7 +4,7 @@ import { assertTag, type ImageSpec, ReleaseError } from '@nixrel/core';
 import { listTags } from '@nixrel/oci';
 import { imageRepository, type ReleaseBase } from './release-context.js';
 import { gitTags } from './source.js';
-import { readPointer } from './state.js';
+import { assertStateName, readPointer } from './state.js';
 
 /** Tag given to an image when it is first built: `<name>-<upstream-version>-<sha7>`. */
 export function componentTag(name: string, upstreamVersion: string, commit: string): string {
@@ -41,11 +41,17 @@ export function nextCollectionVersion(collection: string, appVersion: string, da
   return version;
 }
 
+/** A version becomes a tag and names the release's state directory (assertStateName). */
 export function assertVersion(version: string): void {
   try {
     assertTag(version);
   } catch {
     throw new ReleaseError('INVALID_INPUT', `invalid --version "${version}": it becomes a tag, so 1-128 characters of [A-Za-z0-9_.-]`);
+  }
+  try {
+    assertStateName(version);
+  } catch (e) {
+    throw new ReleaseError('INVALID_INPUT', `invalid --version ${(e as Error).message.replace(/^invalid version /, '')}`, { cause: e });
   }
 }
 

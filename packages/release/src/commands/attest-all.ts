@@ -5,7 +5,7 @@
  */
 import { forEachBounded, toJson } from '@nixrel/core';
 import type { Command } from '../cli-context.js';
-import { attestAndVerify } from '../cut-release.js';
+import { attestAndVerify, holdingState } from '../cut-release.js';
 import { prepareRelease, withVersion } from '../release-context.js';
 import { releaseSigner } from '../signer.js';
 import { parseStepArgs, releaseOptions } from './release-args.js';
@@ -17,9 +17,12 @@ export const run: Command = async (args, ctx) => {
   const opts = releaseOptions(values, ctx);
   try {
     const c = withVersion(await prepareRelease(opts), opts.version!);
-    const records = await c.state.readRecords(c.specs.map((s) => s.name));
-    const signer = await releaseSigner(c);
-    await forEachBounded(records, opts.concurrency ?? 2, (record) => attestAndVerify(c, record, signer), 'images');
+    const records = await holdingState(c, async () => {
+      const found = await c.state.readRecords(c.specs.map((s) => s.name));
+      const signer = await releaseSigner(c);
+      await forEachBounded(found, opts.concurrency ?? 2, (record) => attestAndVerify(c, record, signer), 'images');
+      return found;
+    });
     if (values.json) ctx.out(toJson(records.map((r) => ({ name: r.name, digest: r.digest, attestations: r.attestations, verification: r.verification }))));
     else for (const r of records) ctx.out(`${r.name}: ${r.attestations.length} attestations, verified ${r.verification?.ok ? 'ok' : 'FAILED'}`);
   } finally {

@@ -5,7 +5,7 @@
  */
 import { ReleaseError, toJson } from '@nixrel/core';
 import type { Command } from '../cli-context.js';
-import { publishAndDescribe, recordBuilds } from '../cut-release.js';
+import { holdingState, publishAndDescribe, recordBuilds } from '../cut-release.js';
 import { prepareRelease, withVersion } from '../release-context.js';
 import { buildRelease } from '../stages/build.js';
 import { parseReleaseArgs, releaseOptions } from './release-args.js';
@@ -20,9 +20,13 @@ export const run: Command = async (args, ctx) => {
   try {
     const base = await prepareRelease(opts);
     const ctxr = withVersion(base, opts.version!);
-    const [built] = await recordBuilds(ctxr, await buildRelease(base));
-    if (!built) throw new ReleaseError('NOT_FOUND', `image "${positionals[0]}" was not built`);
-    await publishAndDescribe(ctxr, built);
+    const outcome = await buildRelease(base);
+    const built = await holdingState(ctxr, async () => {
+      const [image] = await recordBuilds(ctxr, outcome);
+      if (!image) throw new ReleaseError('NOT_FOUND', `image "${positionals[0]}" was not built`);
+      await publishAndDescribe(ctxr, image);
+      return image;
+    });
     const r = built.record;
     if (values.json) ctx.out(toJson(r));
     else ctx.out(`${r.name}: ${r.repository}@${r.digest}  sbom ${r.sbom?.path} (${r.sbom?.components} components)  state ${ctxr.state.dir}`);

@@ -19,6 +19,7 @@ export const RELEASE_FLAGS = {
   concurrency: { type: 'string' },
   out: { type: 'string' },
   reproduce: { type: 'boolean' },
+  wait: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
@@ -94,6 +95,7 @@ export function releaseOptions(values: Values, ctx: CliContext): ReleaseOptions 
     },
     policy,
     reproduce: values.reproduce ?? false,
+    wait: values.wait ?? false,
     concurrency,
     ...(values.out ? { outDir: values.out } : {}),
     env: ctx.env,

@@ -16,7 +16,7 @@ const USAGE =
   'usage: pnpm release [--collection C] [--images a,b] [--registry REF] [--signer keyless|key] [--key FILE] ' +
   '[--fulcio-url URL] [--rekor-url URL] [--tsa-url URL] [--trusted-root FILE] [--identity-token T | --identity-token-file F] ' +
   '[--certificate-identity ID | --certificate-identity-regexp RE] [--certificate-oidc-issuer ISS] ' +
-  '[--version V] [--concurrency N] [--out DIR] [--reproduce] [--dry-run] [--json]';
+  '[--version V] [--concurrency N] [--out DIR] [--reproduce] [--wait] [--dry-run] [--json]';
 
 export const run: Command = async (args, ctx) => {
   const { values, positionals } = parseReleaseArgs(args, USAGE);
