@@ -12,6 +12,17 @@ function record(name: string): ImageRecord {
   return { name, collection: 'example', version: '1.0', attribute: name, metadata: { title: name, description: name }, tags: [], layers: [], attestations: [], stages: {} };
 }
 
+/** The SCHEMA_INVALID error a read of a bad state file ends in. */
+async function schemaRefusal(read: Promise<unknown>): Promise<ReleaseError> {
+  const e = await read.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
+  expect(e).toBeInstanceOf(ReleaseError);
+  expect((e as ReleaseError).code).toBe('SCHEMA_INVALID');
+  return e as ReleaseError;
+}
+
 let root: string;
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), 'nixrel-state-'));
@@ -102,12 +113,7 @@ describe('ReleaseState', () => {
     const state = ReleaseState.forVersion(root, 'v1');
     await mkdir(join(state.dir, 'images'), { recursive: true });
     await writeFile(state.recordPath('hello'), text);
-    const e = (await state.readRecord('hello').then(
-      () => undefined,
-      (x: unknown) => x,
-    )) as ReleaseError;
-    expect(e).toBeInstanceOf(ReleaseError);
-    expect(e.code).toBe('SCHEMA_INVALID');
+    const e = await schemaRefusal(state.readRecord('hello'));
     expect(e.message).toMatch(message);
     expect(e.message).toContain(`delete ${state.recordPath('hello')} and run the same command again`);
     await expect(state.readAll()).rejects.toMatchObject({ code: 'SCHEMA_INVALID' });
@@ -151,12 +157,7 @@ describe('release pointer', () => {
     [JSON.stringify({ ...pointer, version: 'keys' }), /names the version "keys", which cannot be one/],
   ])('refuses the pointer %s naming the file and how to recover', async (text, message) => {
     await writeFile(pointerPath(root, 'example'), text);
-    const e = (await readPointer(root, 'example').then(
-      () => undefined,
-      (x: unknown) => x,
-    )) as ReleaseError;
-    expect(e).toBeInstanceOf(ReleaseError);
-    expect(e.code).toBe('SCHEMA_INVALID');
+    const e = await schemaRefusal(readPointer(root, 'example'));
     expect(e.message).toMatch(message);
     expect(e.message).toContain(`delete ${pointerPath(root, 'example')}: the next release then picks its version afresh`);
   });
