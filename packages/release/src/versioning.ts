@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { assertTag, type ImageSpec, ReleaseError } from '@nixrel/core';
 import { listTags } from '@nixrel/oci';
 import { imageRepository, type ReleaseBase } from './release-context.js';
@@ -70,7 +68,7 @@ export async function resolveVersion(base: ReleaseBase, imageVersions: Map<strin
   const names = specs.map((s) => s.name).sort();
   const last = await readPointer(base.stateRoot, opts.collection);
   if (last && last.commit === source.commit && last.images.join(',') === names.join(',')) return last.version;
-  const appVersion = await collectionAppVersion(opts.repoRoot, specs, imageVersions);
+  const appVersion = collectionAppVersion(specs, imageVersions);
   const taken = new Set(await gitTags(opts.repoRoot, `${opts.collection}-v`));
   for (const spec of specs) {
     const tags = await listTags(imageRepository(base.registry, spec.name), base.registryOptions).catch(() => [] as string[]);
@@ -84,12 +82,8 @@ export async function resolveVersion(base: ReleaseBase, imageVersions: Map<strin
  * marks it with `"appVersion": true` (sbomify-app for sbomify) lends its Nix
  * version; without a mark, the first image in name order does.
  */
-async function collectionAppVersion(repoRoot: string, specs: ImageSpec[], imageVersions: Map<string, string>): Promise<string> {
-  let chosen = specs[0];
-  for (const spec of specs) {
-    const pkg = JSON.parse(await readFile(join(repoRoot, spec.packageDir, 'package.json'), 'utf8')) as { image?: { appVersion?: unknown } };
-    if (pkg.image?.appVersion === true) chosen = spec;
-  }
+function collectionAppVersion(specs: ImageSpec[], imageVersions: Map<string, string>): string {
+  const chosen = specs.findLast((s) => s.appVersion) ?? specs[0];
   const version = chosen && imageVersions.get(chosen.name);
   if (!version) throw new ReleaseError('NOT_FOUND', 'no image version to name the collection version after');
   return version.replace(/[^A-Za-z0-9._-]/g, '_');

@@ -19,8 +19,10 @@ import {
   verifyImage,
 } from '@nixrel/attest';
 import {
+  assertSchema,
   IMAGE_PREDICATE_TYPES,
   type ImageRecord,
+  MANIFEST_SCHEMA,
   ReleaseError,
   type ReleaseManifest,
   readJsonFile,
@@ -104,10 +106,7 @@ export async function manifestPolicy(
  * recorded for it.
  */
 export async function verifyReleaseBundles(manifestPath: string, trustedRoot: Trust | undefined, tuf: TufOptions = {}): Promise<ImageVerificationResult[]> {
-  const manifest = await readJsonFile<ReleaseManifest>(manifestPath, 'release manifest');
-  if (manifest?.schemaVersion !== 1 || !Array.isArray(manifest.images)) {
-    throw new ReleaseError('INVALID_INPUT', `${manifestPath} is not a release manifest (schemaVersion 1 with images)`);
-  }
+  const manifest = assertSchema<ReleaseManifest>(MANIFEST_SCHEMA, await readJsonFile(manifestPath, 'release manifest'), `release manifest ${manifestPath}`);
   const dir = dirname(manifestPath);
   const { policy, trust } = await manifestPolicy(manifest, dir, trustedRoot, tuf);
   const results: ImageVerificationResult[] = [];
