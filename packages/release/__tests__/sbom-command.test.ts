@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { createLogger, isReleaseError, type ReleaseError } from '@nixrel/core';
+import { createLogger, describeFailure, EXIT_CODES, isReleaseError, type ReleaseError } from '@nixrel/core';
 import { validateBom } from '@nixrel/sbom';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { CliContext } from '../src/cli-context.js';
@@ -100,6 +100,21 @@ describe('pnpm release sbom', () => {
       expect(lines).toEqual([]);
     }
     expect(await readFile(join(foreign, 'hello.cdx.json'), 'utf8')).toBe('mine');
+  });
+
+  test('--out under a file is an IO_ERROR naming the path, printed without a stack, before anything is built', async () => {
+    const file = join(out, 'a-file');
+    await writeFile(file, 'x');
+    const { ctx, lines } = context();
+    const e = await run(['--collection', 'example', '--images', 'hello', '--out', join(file, 'sboms')], ctx).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    const printed = describeFailure(e);
+    expect(printed.exitCode).toBe(EXIT_CODES.IO_ERROR);
+    expect(printed.text).toContain(`${join(file, 'sboms')}: a part of the path is a file, not a directory`);
+    expect(printed.text).not.toMatch(/\n\s+at /);
+    expect(lines).toEqual([]);
   });
 
   test('a bad SOURCE_DATE_EPOCH fails before anything is built or written', async () => {
