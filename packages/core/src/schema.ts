@@ -17,7 +17,7 @@ const compiled = new Map<string, ValidateFunction>();
 /** A validator for a schema of the project, by `$id` or `$id#/$defs/<name>`, compiled once. */
 function validatorFor(ref: string): ValidateFunction {
   if (!ajv) {
-    ajv = new Ajv2020({ allErrors: true, strict: true });
+    ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
     addFormats(ajv);
     ajv.addSchema(JSON.parse(readFileSync(RELEASE_MANIFEST_SCHEMA_PATH, 'utf8')));
   }
@@ -45,7 +45,15 @@ export function schemaErrors(ref: string, data: unknown): string[] {
   const validate = validatorFor(ref);
   if (validate(data)) return [];
   return (validate.errors ?? []).map((e) => {
-    const extra = e.keyword === 'additionalProperties' ? ` "${(e.params as { additionalProperty: string }).additionalProperty}"` : '';
+    const params = e.params as { additionalProperty?: string; allowedValue?: unknown; allowedValues?: unknown[] };
+    const extra =
+      e.keyword === 'additionalProperties'
+        ? ` "${params.additionalProperty}"`
+        : e.keyword === 'const'
+          ? ` ${JSON.stringify(params.allowedValue)}, not ${JSON.stringify(e.data)}`
+          : e.keyword === 'enum'
+            ? ` (${(params.allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')})`
+            : '';
     return `${e.instancePath || '/'}: ${e.message ?? 'invalid'}${extra}`;
   });
 }
