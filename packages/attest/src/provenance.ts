@@ -5,10 +5,9 @@
  * only arranges the facts. The meaning of every field is documented in
  * docs/slsa-build-type.md.
  */
-import { ReleaseError } from '@nixrel/core';
-import { SLSA_PROVENANCE_V1 } from './constants.js';
+import { ReleaseError, SLSA_PROVENANCE_V1 } from '@nixrel/core';
 import { type FlakeLock, flakeLockDependencies, parseFlakeLock } from './flake-lock.js';
-import { type ImageSubject, makeStatement, type ResourceDescriptor, type Statement, sha256Hex } from './statement.js';
+import { digestHex, type ImageSubject, makeStatement, type ResourceDescriptor, type Statement } from './statement.js';
 
 /** The build type this project defines; a consumer reads docs/slsa-build-type.md to interpret the predicate. */
 export const BUILD_TYPE = 'https://github.com/wellmaintained/packages/blob/main/docs/slsa-build-type.md#v1';
@@ -169,7 +168,7 @@ export function buildProvenance(input: ProvenanceInput): Statement<SlsaProvenanc
         {
           name: input.sbom.name ?? 'sbom.cdx.json',
           ...(input.sbom.uri ? { uri: input.sbom.uri } : {}),
-          digest: { sha256: sha256Hex(input.sbom.digest, 'SBOM digest') },
+          digest: { sha256: digestHex(input.sbom.digest, 'SBOM digest') },
           mediaType: 'application/vnd.cyclonedx+json',
         },
       ]

@@ -3,8 +3,8 @@
  * the document every bundle signs. Subjects name an image by repository and
  * manifest digest.
  */
-import { ReleaseError } from '@nixrel/core';
-import { COSIGN_SIGN_PREDICATE, CYCLONEDX_BOM, IN_TOTO_STATEMENT_V1 } from './constants.js';
+import { COSIGN_SIGN_PREDICATE, CYCLONEDX_BOM, isSha256Digest, ReleaseError } from '@nixrel/core';
+import { IN_TOTO_STATEMENT_V1 } from './constants.js';
 
 export interface ResourceDescriptor {
   name?: string;
@@ -29,17 +29,14 @@ export interface ImageSubject {
   digest: string;
 }
 
-const SHA256_DIGEST = /^sha256:([a-f0-9]{64})$/;
-
-/** Hex part of a `sha256:` digest; throws INVALID_INPUT naming the value otherwise. */
-export function sha256Hex(digest: string, what = 'digest'): string {
-  const m = SHA256_DIGEST.exec(digest);
-  if (!m) throw new ReleaseError('INVALID_INPUT', `${what} "${digest}" is not a sha256:<64 hex> digest`);
-  return m[1] as string;
+/** The hex part of a `sha256:<hex>` digest (in-toto digest sets spell it bare); throws INVALID_INPUT naming the value otherwise. */
+export function digestHex(digest: string, what = 'digest'): string {
+  if (!isSha256Digest(digest)) throw new ReleaseError('INVALID_INPUT', `${what} "${digest}" is not a sha256:<64 hex> digest`);
+  return digest.slice('sha256:'.length);
 }
 
 export function imageResourceDescriptor(image: ImageSubject): ResourceDescriptor {
-  return { name: image.repository, digest: { sha256: sha256Hex(image.digest, 'image digest') } };
+  return { name: image.repository, digest: { sha256: digestHex(image.digest, 'image digest') } };
 }
 
 export function makeStatement<P>(image: ImageSubject, predicateType: string, predicate: P): Statement<P> {
@@ -53,7 +50,7 @@ export function makeStatement<P>(image: ImageSubject, predicateType: string, pre
 export function imageSignatureStatement(image: ImageSubject): Statement<Record<string, never>> {
   return {
     _type: IN_TOTO_STATEMENT_V1,
-    subject: [{ digest: { sha256: sha256Hex(image.digest, 'image digest') }, annotations: {} }],
+    subject: [{ digest: { sha256: digestHex(image.digest, 'image digest') }, annotations: {} }],
     predicateType: COSIGN_SIGN_PREDICATE,
     predicate: {},
   };
@@ -90,6 +87,6 @@ export function parseStatement(payload: Uint8Array | string, what = 'statement')
 
 /** True when one of the statement's subjects carries this sha256 digest. */
 export function statementCoversDigest(statement: Statement, digest: string): boolean {
-  const hex = sha256Hex(digest, 'image digest');
+  const hex = digestHex(digest, 'image digest');
   return statement.subject.some((s) => s.digest?.sha256 === hex);
 }

@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'IDENTITY_TOKEN_ERROR' // no usable OIDC token
   | 'VERIFICATION_FAILED' // a signature, attestation or policy check failed
   | 'SCHEMA_INVALID' // a document failed its JSON Schema
+  | 'IO_ERROR' // a file could not be read or written (permissions, disk full, a file where a directory should be)
   | 'INTERNAL';
 
 export const EXIT_CODES: Record<ErrorCode, number> = {
@@ -40,6 +41,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   IDENTITY_TOKEN_ERROR: 15,
   VERIFICATION_FAILED: 16,
   SCHEMA_INVALID: 17,
+  IO_ERROR: 18,
   INTERNAL: 1,
 };
 
@@ -64,9 +66,37 @@ export function isReleaseError(e: unknown, code?: ErrorCode): e is ReleaseError 
   return e instanceof ReleaseError && (code === undefined || e.code === code);
 }
 
+/** What a failed file-system call means to the user, by its errno code. */
+const FS_ERRORS: Record<string, { code: ErrorCode; says: string; fix?: string }> = {
+  ENOENT: { code: 'NOT_FOUND', says: 'no such file or directory' },
+  EACCES: { code: 'IO_ERROR', says: 'permission denied' },
+  EPERM: { code: 'IO_ERROR', says: 'operation not permitted' },
+  EROFS: { code: 'IO_ERROR', says: 'read-only file system' },
+  ENOSPC: { code: 'IO_ERROR', says: 'no space left on the device', fix: 'free some space and run the same command again' },
+  EDQUOT: { code: 'IO_ERROR', says: 'disk quota exceeded', fix: 'free some space and run the same command again' },
+  ENOTDIR: { code: 'IO_ERROR', says: 'a part of the path is a file, not a directory' },
+  EISDIR: { code: 'IO_ERROR', says: 'it is a directory, not a file' },
+  ENOTEMPTY: { code: 'IO_ERROR', says: 'the directory is not empty' },
+  EEXIST: { code: 'IO_ERROR', says: 'it exists already' },
+  EMFILE: { code: 'IO_ERROR', says: 'too many open files' },
+  EIO: { code: 'IO_ERROR', says: 'input/output error' },
+};
+
+/** A failed file-system call (Node's errno errors) as the file and what went wrong: the user's to fix, not a bug. */
+function fileSystemError(e: unknown): ReleaseError | undefined {
+  const err = e as NodeJS.ErrnoException & { dest?: string };
+  if (!(e instanceof Error) || typeof err.code !== 'string' || typeof err.syscall !== 'string') return undefined;
+  const known = FS_ERRORS[err.code];
+  if (!known) return undefined;
+  const where = [err.path, err.dest].filter(Boolean).join(' -> ') || err.syscall;
+  return new ReleaseError(known.code, `${where}: ${known.says} (${err.code} in ${err.syscall})${known.fix ? `; ${known.fix}` : ''}`, { cause: e });
+}
+
 /** Wraps anything thrown into a ReleaseError without losing the original. */
 export function toReleaseError(e: unknown, fallback: ErrorCode = 'INTERNAL'): ReleaseError {
   if (e instanceof ReleaseError) return e;
+  const fs = fileSystemError(e);
+  if (fs) return fs;
   const message = e instanceof Error ? e.message : String(e);
   return new ReleaseError(fallback, message, { cause: e });
 }

@@ -1,8 +1,13 @@
+export * from './bounded.js';
 export * from './errors.js';
 export * from './files.js';
 export * from './log.js';
 export * from './manifest.js';
 export * from './oci-grammar.js';
+export * from './output-dir.js';
+export * from './predicate-types.js';
 export * from './redact.js';
+export { assertSchema, IMAGE_RECORD_SCHEMA, MANIFEST_SCHEMA, schemaErrors, schemaRef } from './schema.js';
+export * from './slsa-level.js';
 export type * from './types.js';
 export type * from './verification-report.js';

@@ -4,7 +4,6 @@ import { ReleaseError } from './errors.js';
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
-const DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
 /** A single path component, e.g. an image name such as `sbomify-app`. */
 export function isValidImageName(name: string): boolean {
@@ -18,10 +17,6 @@ export function isValidRepositoryPath(path: string): boolean {
 
 export function isValidTag(tag: string): boolean {
   return TAG.test(tag);
-}
-
-export function isValidDigest(digest: string): boolean {
-  return DIGEST.test(digest);
 }
 
 export function isSha256Digest(digest: string): boolean {
@@ -40,11 +35,5 @@ export function assertImageName(name: string): void {
 export function assertTag(tag: string): void {
   if (!isValidTag(tag)) {
     throw new ReleaseError('INVALID_INPUT', `invalid tag "${tag}": 1-128 characters of [A-Za-z0-9_.-], not starting with '.' or '-'`);
-  }
-}
-
-export function assertSha256Digest(digest: string, what = 'digest'): void {
-  if (!isSha256Digest(digest)) {
-    throw new ReleaseError('INVALID_INPUT', `invalid ${what} "${digest}": expected sha256:<64 lowercase hex>`);
   }
 }

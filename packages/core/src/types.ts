@@ -29,6 +29,8 @@ export interface ImageSpec {
   /** Workspace package name, e.g. `@images/postgres`. */
   packageName: string;
   metadata: ImageMetadata;
+  /** The image lends the collection version its version (`"appVersion": true` in its package.json). */
+  appVersion?: boolean;
 }
 
 /** How the image bytes produced by Nix are laid out. */

@@ -46,6 +46,21 @@ describe('nix driver against real nix', () => {
     expect(readdirSync(flake.dir).some((f) => f.startsWith('result'))).toBe(false);
   });
 
+  it('evaluates without the shared evaluation cache, so concurrent evaluations cannot trip over it', async () => {
+    const home = await makeTempTree({}, 'nixrel-home-');
+    try {
+      const isolated = { ...env, HOME: home.dir, XDG_CACHE_HOME: `${home.dir}/.cache` };
+      const runs = Array.from({ length: 6 }, () => evalJson<string[]>(`path:${flake.dir}#packages.x86_64-linux`, { env: isolated, apply: 'builtins.attrNames' }));
+      for (const names of await Promise.all(runs)) expect(names).toContain('a');
+      await build([ref('a')], { env: isolated, cwd: flake.dir });
+      // Nix writes its flake evaluation cache under $XDG_CACHE_HOME/nix/eval-cache-v*: never created.
+      const cache = `${home.dir}/.cache/nix`;
+      expect(existsSync(cache) ? readdirSync(cache).filter((f) => f.startsWith('eval-cache')) : []).toEqual([]);
+    } finally {
+      await home.cleanup();
+    }
+  });
+
   it('evaluates to JSON, with --apply', async () => {
     const names = await evalJson<string[]>(`path:${flake.dir}#packages.x86_64-linux`, { env, apply: 'builtins.attrNames' });
     expect(names).toEqual(['a', 'b', 'broken', 'nondet']);

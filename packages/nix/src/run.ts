@@ -17,8 +17,12 @@ export interface NixResult {
 }
 
 // Flakes and the new CLI are still experimental in every Nix we support; enabling
-// them per call keeps a user's nix.conf untouched.
-const FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
+// them per call keeps a user's nix.conf untouched. The flake evaluation cache is
+// one SQLite file per user shared by every nix process: concurrent evaluations
+// (images built in parallel, two releases at once) then fail with "database is
+// busy" or a cached "attribute ... unexpectedly missing". The pipeline evaluates
+// each flake once per run, so the cache saves nothing and is turned off.
+const COMMON_ARGS = ['--extra-experimental-features', 'nix-command flakes', '--option', 'eval-cache', 'false'];
 
 /** Lines of nix stderr kept in an error's details: the end is where the cause is. */
 const DETAIL_LINES = 40;
@@ -36,7 +40,7 @@ export function runNix(args: string[], opts: NixOptions & { what?: string } = {}
   const what = opts.what ?? `nix ${args.join(' ')}`;
   opts.logger?.debug(`$ ${bin} ${args.join(' ')}`);
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(bin, [...FEATURES, ...args], {
+    const child = spawn(bin, [...COMMON_ARGS, ...args], {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],

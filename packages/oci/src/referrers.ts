@@ -4,7 +4,7 @@ import { type Descriptor, EMPTY_JSON, OCI_EMPTY, OCI_INDEX, OCI_MANIFEST } from 
 import { parseImageRef, requireDigest } from './refs.js';
 import type { RegistryOptions } from './registry.js';
 import { sleep } from './retry.js';
-import type { ImageStore } from './store.js';
+import { type ImageStore, putBytes } from './store.js';
 import { openStore } from './target.js';
 
 /**
@@ -35,13 +35,9 @@ export interface ReferrerInfo {
   annotations: Record<string, string>;
 }
 
-async function* bytesOf(data: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield data;
-}
-
 async function ensureBlob(store: ImageStore, data: Uint8Array, mediaType: string): Promise<Descriptor> {
   const d: Descriptor = { mediaType, digest: sha256Digest(data), size: data.length };
-  if (!(await store.hasBlob(d))) await store.putBlob(d, () => bytesOf(data));
+  if (!(await store.hasBlob(d))) await putBytes(store, d, data);
   return d;
 }
 

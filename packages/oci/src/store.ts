@@ -52,3 +52,10 @@ export function keyedMutex(): <T>(key: string, fn: () => Promise<T>) => Promise<
     }
   };
 }
+
+/** Stores a blob held in memory (a config, a referrer's layer): every attempt yields the same bytes. */
+export async function putBytes(store: ImageStore, d: Descriptor, data: Uint8Array): Promise<void> {
+  await store.putBlob(d, async function* () {
+    yield data;
+  });
+}

@@ -68,7 +68,11 @@ describe('loadCatalog validation', () => {
     ['an image.nix without package.json', { 'examples/images/x/image.nix': '{ ... }: { }' }, /has an image.nix but no package.json/],
     ['a collection that does not match the folder', { 'examples/images/x/package.json': imagePackage('x', 'sbomify'), 'examples/images/x/image.nix': '' }, /belong to "example"/],
     ['a name that is not the folder name', { 'examples/images/x/package.json': imagePackage('y', 'example'), 'examples/images/x/image.nix': '' }, /must equal its folder name "x"/],
-    ['a missing description', { 'examples/images/x/package.json': imagePackage('x', 'example', { description: undefined }), 'examples/images/x/image.nix': '' }, /image.description/],
+    ['a missing description', { 'examples/images/x/package.json': imagePackage('x', 'example', { description: undefined }), 'examples/images/x/image.nix': '' }, /package\.json is not valid: \/image: must have required property 'description'/],
+    ['an empty title', { 'examples/images/x/package.json': imagePackage('x', 'example', { title: ' ' }), 'examples/images/x/image.nix': '' }, /\/image\/title: must match pattern/],
+    ['a field the catalog does not know', { 'examples/images/x/package.json': imagePackage('x', 'example', { apVersion: true }), 'examples/images/x/image.nix': '' }, /\/image: must NOT have additional properties "apVersion"/],
+    ['no image block', { 'examples/images/x/package.json': '{"name": "@images/x"}', 'examples/images/x/image.nix': '' }, /\/: must have required property 'image'/],
+    ['a JSON array', { 'examples/images/x/package.json': '[]', 'examples/images/x/image.nix': '' }, /\/: must be object/],
     ['broken JSON', { 'examples/images/x/package.json': '{ nope', 'examples/images/x/image.nix': '' }, /not valid JSON/],
   ])('rejects %s', async (_what, files, message) => {
     const t = await makeTempTree(files as Record<string, string>);

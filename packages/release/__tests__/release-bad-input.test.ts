@@ -49,6 +49,16 @@ function release(dir: string, args: string[], env = releaseEnv()): Promise<Run> 
   return runCliProcess(['release', '--collection', 'example', ...args], { cwd: dir, env });
 }
 
+/** Pushes an image that is not the release's to `<registry>/<repository>:<tag>`; returns its digest. */
+async function pushOtherImage(dir: string, repository: string, tag: string): Promise<string> {
+  const archive = join(dir, '..', `${Date.now()}-other.tar`);
+  cleanups.push(() => rm(archive, { force: true }));
+  await writeDockerArchive(archive, { layers: [{ files: [{ name: 'etc/other', data: `not the release's ${repository}` }] }], seed: `other-${repository}` });
+  const push = await runCliProcess(['release', 'push', archive, `${registry.url}/${repository}`, '--tag', tag, '--json'], { cwd: dir, env: releaseEnv() });
+  expect(push.code, push.stderr).toBe(0);
+  return (JSON.parse(push.stdout) as { digest: string }).digest;
+}
+
 /** Tags of `<registry>/<namespace>/<image>`, none when the repository does not exist. */
 async function tagsOf(host: string, namespace: string, image: string): Promise<string[]> {
   return listTags(`${host}/${namespace}/${image}`).catch(() => []);
@@ -181,6 +191,10 @@ describe.concurrent('pnpm release with bad input', { timeout: 120_000 }, () => {
       [['--registry', '127.0.0.1:5000/Upper/Case'], EXIT_CODES.INVALID_INPUT, /invalid --registry "127\.0\.0\.1:5000\/Upper\/Case".*lowercase/],
       [['--registry', '127.0.0.1:5000/example:latest'], EXIT_CODES.INVALID_INPUT, /invalid --registry "127\.0\.0\.1:5000\/example:latest"/],
       [['--registry', 'oci:'], EXIT_CODES.INVALID_INPUT, /invalid --registry "oci:": no directory/],
+      [['--out', '.'], EXIT_CODES.INVALID_INPUT, /refusing to write into \/\S+: it is the repository root; .*Pass --out a new or empty directory/],
+      [['--out', '..'], EXIT_CODES.INVALID_INPUT, /refusing to write into \/\S+: it contains the repository/],
+      [['--out', '/'], EXIT_CODES.INVALID_INPUT, /refusing to write into \/: it is the filesystem root/],
+      [['--out', 'examples'], EXIT_CODES.INVALID_INPUT, /refusing to write into \/\S+\/examples: it is not empty and was not written by this tool/],
     ])('%j exits %i before building, writing or pushing anything', async (args, code, message) => {
       const dir = await repo();
       const r = await release(dir, [...args, ...(args[0] === '--registry' ? [] : ['--registry', `${registry.url}/flags`])]);
@@ -205,6 +219,44 @@ describe.concurrent('pnpm release with bad input', { timeout: 120_000 }, () => {
     });
   });
 
+  describe('a collection tag that already points elsewhere', () => {
+    it('refuses the release before release.json, the page or any collection tag appear', async () => {
+      const dir = await repo();
+      const ns = 'collection-conflict';
+      const version = 'example-v1-taken.1';
+      const other = await pushOtherImage(dir, `${ns}/toolbox`, version);
+
+      const r = await release(dir, ['--registry', `${registry.url}/${ns}`, '--version', version]);
+      expect(r.code, r.stderr).toBe(EXIT_CODES.CONFLICT);
+      expect(r.stderr).toContain(`tag ${registry.url}/${ns}/toolbox:${version} already points at ${other}`);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect((await resolveImage(`${registry.url}/${ns}/toolbox:${version}`)).digest).toBe(other);
+      for (const image of ['greeter', 'hello']) expect(await tagsOf(registry.url, ns, image)).not.toContain(version);
+      expect(existsSync(join(dir, '.release', version, 'release.json'))).toBe(false);
+      expect(existsSync(join(dir, 'site'))).toBe(false);
+    });
+  });
+
+  describe('two releases of one version at once', () => {
+    it('one completes, the other fails at once naming the holder; with --wait the second waits and then re-checks it', async () => {
+      const dir = await repo();
+      const ns = 'concurrent';
+      const args = ['--registry', `${registry.url}/${ns}`, '--version', 'example-v1-twice.1', '--json'];
+      const [a, b] = await Promise.all([release(dir, args), release(dir, args)]);
+      const [won, lost] = a.code === 0 ? [a, b] : [b, a];
+      await expectReleased(won, registry.url, ns);
+      expect(lost.code, lost.stderr).toBe(EXIT_CODES.CONFLICT);
+      expect(lost.stderr).toMatch(/\.release\/example-v1-twice\.1 is in use by another release \(pid \d+ on /);
+      expect(lost.stderr).toMatch(/run again with --wait/);
+
+      const waiting = await Promise.all([release(dir, [...args, '--wait']), release(dir, [...args, '--wait'])]);
+      for (const r of waiting) await expectReleased(r, registry.url, ns);
+      // The state is whole: a plain re-run completes too, and no lock is left behind.
+      await expectReleased(await release(dir, args), registry.url, ns);
+      expect(existsSync(join(dir, '.release', 'example-v1-twice.1', '.lock'))).toBe(false);
+    });
+  });
+
   describe('a component tag that already points elsewhere', () => {
     it('is a CONFLICT naming the tag; the tag is not moved; once removed, the release completes', async () => {
       const dir = await repo();
@@ -216,12 +268,7 @@ describe.concurrent('pnpm release with bad input', { timeout: 120_000 }, () => {
       const tag = `greeter-${greeter.version}-${commit.slice(0, 7)}`;
 
       // Another image already holds the tag the release wants.
-      const archive = join(dir, '..', `${Date.now()}-other.tar`);
-      cleanups.push(() => rm(archive, { force: true }));
-      await writeDockerArchive(archive, { layers: [{ files: [{ name: 'etc/other', data: 'not the greeter' }] }], seed: 'other' });
-      const push = await runCliProcess(['release', 'push', archive, `${registry.url}/${ns}/greeter`, '--tag', tag, '--json'], { cwd: dir, env: releaseEnv() });
-      expect(push.code, push.stderr).toBe(0);
-      const other = (JSON.parse(push.stdout) as { digest: string }).digest;
+      const other = await pushOtherImage(dir, `${ns}/greeter`, tag);
 
       const r = await release(dir, ['--registry', `${registry.url}/${ns}`]);
       expect(r.code, r.stderr).toBe(EXIT_CODES.CONFLICT);

@@ -1,7 +1,7 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createLogger, isReleaseError, type ReleaseError } from '@nixrel/core';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createLogger, describeFailure, EXIT_CODES, isReleaseError, type ReleaseError } from '@nixrel/core';
 import { validateBom } from '@nixrel/sbom';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { CliContext } from '../src/cli-context.js';
@@ -46,7 +46,7 @@ describe('pnpm release sbom', () => {
     await run(['--collection', 'example', '--images', 'hello,toolbox', '--out', dir, '--json'], ctx);
     const result = JSON.parse(lines.join('\n')) as { images: { name: string; path: string; components: number; digest: string; quality: { withPurl: number } }[] };
     expect(result.images.map((i) => i.name)).toEqual(['hello', 'toolbox']);
-    expect((await readdir(dir)).sort()).toEqual(['hello.cdx.json', 'toolbox.cdx.json']);
+    expect((await readdir(dir)).sort()).toEqual(['.nixrel-output', 'hello.cdx.json', 'toolbox.cdx.json']);
     for (const image of result.images) {
       expect(image.path).toBe(join(dir, `${image.name}.cdx.json`));
       expect(image.components).toBeGreaterThan(0);
@@ -78,6 +78,43 @@ describe('pnpm release sbom', () => {
     expect(e.code).toBe(code);
     expect(e.message).toMatch(message);
     await expect(readdir(dir)).rejects.toThrow(/ENOENT/);
+  });
+
+  test('--out that is not the tool\'s to write (not empty and unmarked, the repository, its parent, /, home) is refused before anything is built', async () => {
+    const foreign = join(out, 'foreign');
+    await mkdir(foreign, { recursive: true });
+    await writeFile(join(foreign, 'hello.cdx.json'), 'mine');
+    for (const [dir, why] of [
+      [foreign, /it is not empty and was not written by this tool \(no \.nixrel-output in it\)/],
+      [resolve(REPO_ROOT), /it is the repository root/],
+      [dirname(resolve(REPO_ROOT)), /it contains the repository/],
+      ['/', /it is the filesystem root/],
+      [homedir(), /it is the home directory/],
+    ] as const) {
+      const { ctx, lines } = context();
+      const e = await failure(run(['--collection', 'example', '--images', 'hello', '--out', dir], ctx));
+      expect(e.code).toBe('INVALID_INPUT');
+      expect(e.message).toContain(`refusing to write into ${dir}`);
+      expect(e.message).toMatch(why);
+      expect(e.message).toMatch(/Pass --out a new or empty directory/);
+      expect(lines).toEqual([]);
+    }
+    expect(await readFile(join(foreign, 'hello.cdx.json'), 'utf8')).toBe('mine');
+  });
+
+  test('--out under a file is an IO_ERROR naming the path, printed without a stack, before anything is built', async () => {
+    const file = join(out, 'a-file');
+    await writeFile(file, 'x');
+    const { ctx, lines } = context();
+    const e = await run(['--collection', 'example', '--images', 'hello', '--out', join(file, 'sboms')], ctx).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    const printed = describeFailure(e);
+    expect(printed.exitCode).toBe(EXIT_CODES.IO_ERROR);
+    expect(printed.text).toContain(`${join(file, 'sboms')}: a part of the path is a file, not a directory`);
+    expect(printed.text).not.toMatch(/\n\s+at /);
+    expect(lines).toEqual([]);
   });
 
   test('a bad SOURCE_DATE_EPOCH fails before anything is built or written', async () => {

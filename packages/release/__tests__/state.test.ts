@@ -3,12 +3,24 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ImageRecord } from '@nixrel/core';
+import { type ImageRecord, ReleaseError } from '@nixrel/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { inputHash, markStage, pointerPath, ReleaseState, readPointer, stageIsCurrent, writePointer } from '../src/state.js';
+import { assertVersion } from '../src/versioning.js';
 
 function record(name: string): ImageRecord {
   return { name, collection: 'example', version: '1.0', attribute: name, metadata: { title: name, description: name }, tags: [], layers: [], attestations: [], stages: {} };
+}
+
+/** The SCHEMA_INVALID error a read of a bad state file ends in. */
+async function schemaRefusal(read: Promise<unknown>): Promise<ReleaseError> {
+  const e = await read.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
+  expect(e).toBeInstanceOf(ReleaseError);
+  expect((e as ReleaseError).code).toBe('SCHEMA_INVALID');
+  return e as ReleaseError;
 }
 
 let root: string;
@@ -88,8 +100,23 @@ describe('ReleaseState', () => {
     const state = ReleaseState.forVersion(root, 'v1');
     await mkdir(join(state.dir, 'images'), { recursive: true });
     await writeFile(state.recordPath('hello'), '{"name": "hel');
-    await expect(state.readRecord('hello')).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining(state.recordPath('hello')) });
-    await expect(state.readAll()).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(state.readRecord('hello')).rejects.toMatchObject({ code: 'SCHEMA_INVALID', message: expect.stringContaining(state.recordPath('hello')) });
+    await expect(state.readAll()).rejects.toMatchObject({ code: 'SCHEMA_INVALID' });
+  });
+
+  it.each([
+    ['{}', /image record \S+hello\.json is not valid: \/: must have required property 'name'/],
+    ['[]', /image record \S+hello\.json is not valid: \/: must be object/],
+    ['{"name": "hel', /image record \S+hello\.json is not valid JSON/],
+    ['{"name": "hello", "collection": "example", "version": "1", "attribute": "hello", "metadata": {"title": "t", "description": "d"}, "tags": "v1", "layers": [], "attestations": [], "stages": {}}', /\/tags: must be array/],
+  ])('refuses the record %s naming the file, the field and how to recover', async (text, message) => {
+    const state = ReleaseState.forVersion(root, 'v1');
+    await mkdir(join(state.dir, 'images'), { recursive: true });
+    await writeFile(state.recordPath('hello'), text);
+    const e = await schemaRefusal(state.readRecord('hello'));
+    expect(e.message).toMatch(message);
+    expect(e.message).toContain(`delete ${state.recordPath('hello')} and run the same command again`);
+    await expect(state.readAll()).rejects.toMatchObject({ code: 'SCHEMA_INVALID' });
   });
 
   it('versions do not share state', async () => {
@@ -119,6 +146,31 @@ describe('release pointer', () => {
 
   it('names a corrupt pointer in its error', async () => {
     await writeFile(pointerPath(root, 'example'), 'nope');
-    await expect(readPointer(root, 'example')).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('example.last.json') });
+    await expect(readPointer(root, 'example')).rejects.toMatchObject({ code: 'SCHEMA_INVALID', message: expect.stringContaining('example.last.json') });
+  });
+
+  it.each([
+    ['{}', /must have required property 'collection'/],
+    ['[]', /must be object/],
+    ['{"collection": "exa', /is not valid JSON/],
+    [JSON.stringify({ ...pointer, version: '../..' }), /\/version: must match pattern/],
+    [JSON.stringify({ ...pointer, version: 'keys' }), /names the version "keys", which cannot be one/],
+  ])('refuses the pointer %s naming the file and how to recover', async (text, message) => {
+    await writeFile(pointerPath(root, 'example'), text);
+    const e = await schemaRefusal(readPointer(root, 'example'));
+    expect(e.message).toMatch(message);
+    expect(e.message).toContain(`delete ${pointerPath(root, 'example')}: the next release then picks its version afresh`);
+  });
+});
+
+describe('version names', () => {
+  it.each(['keys', 'oci', 'tuf', 'sbom', 'KEYS', 'example.last.json', 'x.lock', '..', '.', '', 'a/b', '../../outside'])('%j cannot name a state directory', (version) => {
+    expect(() => ReleaseState.forVersion(root, version)).toThrow(/invalid version/);
+    expect(() => assertVersion(version)).toThrow(/invalid --version/);
+  });
+
+  it('a version that is a tag and no reserved name is accepted', () => {
+    expect(ReleaseState.forVersion(root, 'example-v1.0.0-20260304.1').dir).toBe(join(root, 'example-v1.0.0-20260304.1'));
+    expect(() => assertVersion('keys-v1')).not.toThrow();
   });
 });

@@ -255,6 +255,22 @@ describe('--manifest', () => {
       ],
     }) as ReleaseManifest;
 
+  test.each([
+    ['{}', /release manifest \S+bad\.json is not valid: \/: must have required property 'schemaVersion'/],
+    ['[]', /\/: must be object/],
+    [JSON.stringify({ schemaVersion: 1, images: [] }), /\/: must have required property 'collection'/],
+    ['{"schemaVersion": 1, "images": [{"name": "app"', /is not valid JSON/],
+  ])('a release.json that is not one (%s) is refused naming the file and the field', async (text, message) => {
+    const path = join(work, 'release', 'bad.json');
+    await writeFile(path, text);
+    const e = await run(['--manifest', path, '--trusted-root', stack.trustedRootPath], context().ctx).then(
+      () => undefined,
+      (x: unknown) => x as { code: string; message: string },
+    );
+    expect(['SCHEMA_INVALID', 'INVALID_INPUT']).toContain(e?.code);
+    expect(e?.message).toMatch(message);
+  });
+
   test('verifies a keyless and a key-signed release from their bundle files; a changed file fails', async () => {
     const keylessPath = join(work, 'release', 'release.json');
     await writeFile(keylessPath, JSON.stringify(manifest('keyless', keyless.image, keyless.records)));

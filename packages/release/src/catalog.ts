@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertImageName, type ImageMetadata, type ImageSpec, isReleaseError, ReleaseError, readJsonFile } from '@nixrel/core';
+import { assertImageName, assertSchema, type ImageMetadata, type ImageSpec, isReleaseError, ReleaseError, readJsonFile, schemaRef } from '@nixrel/core';
 
 /**
  * Where each collection's image packages live and which flake builds them.
@@ -14,25 +14,38 @@ export const COLLECTIONS: readonly { collection: string; dir: string; flake: str
   { collection: 'example', dir: 'examples/images', flake: 'examples' },
 ];
 
-const METADATA_STRINGS = ['title', 'description', 'licenses', 'vendor', 'homepage', 'source'] as const;
-const REQUIRED = new Set(['title', 'description']);
+const NON_EMPTY = { type: 'string', pattern: '\\S' } as const;
+
+/** The `image` block of an image package's package.json: what the catalog reads, and nothing else. */
+const IMAGE_PACKAGE_SCHEMA = {
+  $id: 'https://github.com/wellmaintained/packages/schema/image-package.schema.json',
+  type: 'object',
+  required: ['name', 'image'],
+  properties: {
+    name: { type: 'string' },
+    image: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'collection', 'title', 'description'],
+      properties: {
+        name: { type: 'string' },
+        collection: { type: 'string' },
+        title: NON_EMPTY,
+        description: NON_EMPTY,
+        licenses: NON_EMPTY,
+        vendor: NON_EMPTY,
+        homepage: NON_EMPTY,
+        source: NON_EMPTY,
+        /** This image lends the collection version its version (one per collection). */
+        appVersion: { type: 'boolean' },
+      },
+    },
+  },
+} as const;
 
 interface ImagePackageJson {
-  name?: unknown;
-  image?: Record<string, unknown>;
-}
-
-function readMetadata(image: Record<string, unknown>, where: string): ImageMetadata {
-  const metadata: Record<string, string> = {};
-  for (const key of METADATA_STRINGS) {
-    const value = image[key];
-    if (value === undefined && !REQUIRED.has(key)) continue;
-    if (typeof value !== 'string' || value.trim() === '') {
-      throw new ReleaseError('INVALID_INPUT', `${where}: "image.${key}" must be a non-empty string`);
-    }
-    metadata[key] = value;
-  }
-  return metadata as unknown as ImageMetadata;
+  name: string;
+  image: ImageMetadata & { name: string; collection: string; appVersion?: boolean };
 }
 
 async function loadImagePackage(repoRoot: string, root: (typeof COLLECTIONS)[number], folder: string): Promise<ImageSpec | undefined> {
@@ -45,11 +58,9 @@ async function loadImagePackage(repoRoot: string, root: (typeof COLLECTIONS)[num
   if (!hasPackage) throw new ReleaseError('INVALID_INPUT', `${packageDir} has an image.nix but no package.json`);
 
   const where = `${packageDir}/package.json`;
-  const pkg = await readJsonFile<ImagePackageJson>(join(dir, 'package.json'), 'image package.json');
-  const image = pkg.image;
-  if (!image || typeof image !== 'object') throw new ReleaseError('INVALID_INPUT', `${where}: missing the "image" object`);
-  const name = image.name;
-  if (typeof name !== 'string') throw new ReleaseError('INVALID_INPUT', `${where}: "image.name" must be a string`);
+  const pkg = assertSchema<ImagePackageJson>(schemaRef(IMAGE_PACKAGE_SCHEMA), await readJsonFile(join(dir, 'package.json'), where), where);
+  const { image } = pkg;
+  const { name } = image;
   try {
     assertImageName(name);
   } catch (e) {
@@ -68,8 +79,14 @@ async function loadImagePackage(repoRoot: string, root: (typeof COLLECTIONS)[num
     attribute: name,
     packageDir,
     packageName: `@images/${name}`,
-    metadata: readMetadata(image, where),
+    metadata: metadataOf(image),
+    ...(image.appVersion ? { appVersion: true } : {}),
   };
+}
+
+function metadataOf(image: ImagePackageJson['image']): ImageMetadata {
+  const { name: _name, collection: _collection, appVersion: _appVersion, ...metadata } = image;
+  return metadata;
 }
 
 /** Reads every image package (package.json files only; no Nix evaluation), sorted by collection then name. */

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { nix32Decode, nix32Encode, sha256Hex, sha256Narinfo } from '../src/nix-hash.js';
+import { nix32Decode, nix32Encode, nixHashToHex, sha256Narinfo } from '../src/nix-hash.js';
 
 // Pairs printed by `nix-hash --type sha256 --to-base16` / `nix hash to-sri` (Nix 2.8).
 const KNOWN = [
@@ -14,14 +14,14 @@ const KNOWN = [
 describe('Nix base32', () => {
   test.each(KNOWN)('decodes $nix32 to the hex Nix prints', ({ nix32, hex }) => {
     expect(Buffer.from(nix32Decode(nix32)).toString('hex')).toBe(hex);
-    expect(sha256Hex(`sha256:${nix32}`)).toBe(hex);
+    expect(nixHashToHex(`sha256:${nix32}`)).toBe(hex);
     expect(nix32Encode(Buffer.from(hex, 'hex'))).toBe(nix32);
   });
 
   test('SRI and hex forms give the same hex', () => {
     const { hex, sri, nix32 } = KNOWN[0]!;
-    expect(sha256Hex(sri!)).toBe(hex);
-    expect(sha256Hex(`sha256:${hex}`)).toBe(hex);
+    expect(nixHashToHex(sri!)).toBe(hex);
+    expect(nixHashToHex(`sha256:${hex}`)).toBe(hex);
     expect(sha256Narinfo(sri!)).toBe(`sha256:${nix32}`);
   });
 
@@ -30,7 +30,7 @@ describe('Nix base32', () => {
       const hex = randomBytes(32).toString('hex');
       const nix32 = execFileSync('nix-hash', ['--type', 'sha256', '--to-base32', hex], { encoding: 'utf8' }).trim();
       expect(nix32Encode(Buffer.from(hex, 'hex'))).toBe(nix32);
-      expect(sha256Hex(`sha256:${nix32}`)).toBe(hex);
+      expect(nixHashToHex(`sha256:${nix32}`)).toBe(hex);
     }
   });
 
@@ -41,6 +41,6 @@ describe('Nix base32', () => {
     ['a bare hash without algorithm', KNOWN[0]!.nix32, /not a sha256 hash/],
     ['a truncated SRI hash', 'sha256-lZZ+WIcX91gCnUzPfAcRIfkrFZkjFFgNVEZik2', /not a sha256 hash/],
   ])('rejects %s', (_what, input, message) => {
-    expect(() => sha256Hex(input)).toThrow(message);
+    expect(() => nixHashToHex(input)).toThrow(message);
   });
 });

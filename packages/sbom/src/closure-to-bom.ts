@@ -10,7 +10,7 @@ import type { ClosureExport, DerivationInfo, ImageMetadata } from '@nixrel/core'
 import { PackageURL } from 'packageurl-js';
 import { licencesOf } from './licences.js';
 import { resolveMirror } from './mirrors.js';
-import { sha256Hex, sha256Narinfo } from './nix-hash.js';
+import { nixHashToHex, sha256Narinfo } from './nix-hash.js';
 import { byCodeUnit, groupPackages, type Package } from './packages.js';
 import { setPatches } from './pedigree.js';
 import { derivePurl, gitHubSource } from './purl.js';
@@ -50,7 +50,7 @@ function externalReferences(d: DerivationInfo): Models.ExternalReference[] {
   for (const url of listOf(d.meta.homepage)) refs.push(new Models.ExternalReference(url, Enums.ExternalReferenceType.Website));
   let srcHash: string | undefined;
   try {
-    srcHash = d.src?.hash ? sha256Hex(d.src.hash) : undefined;
+    srcHash = d.src?.hash ? nixHashToHex(d.src.hash) : undefined;
   } catch {
     srcHash = undefined;
   }
@@ -96,7 +96,7 @@ function packageComponent(pkg: Package): Models.Component {
     purl,
     scope: Enums.ComponentScope.Required,
     description: nonEmpty(d?.meta.description),
-    hashes: new Models.HashDictionary([[Enums.HashAlgorithm['SHA-256'], sha256Hex(main.narHash)]]),
+    hashes: new Models.HashDictionary([[Enums.HashAlgorithm['SHA-256'], nixHashToHex(main.narHash)]]),
     licenses: new Models.LicenseRepository(licencesOf(d?.meta.license)),
     externalReferences: new Models.ExternalReferenceRepository(d ? externalReferences(d) : []),
     properties: new Models.PropertyRepository(nixProperties(pkg)),

@@ -2,7 +2,7 @@ export { parseClosureExport } from './closure-export.js';
 export { type BomOptions, closureToBom } from './closure-to-bom.js';
 export { type GenerateSbomOptions, generateSbom, licenceCounts, sbomTimestamp, sbomToolVersion } from './generate.js';
 export { licenceSummary, licencesOf } from './licences.js';
-export { nix32Decode, nix32Encode, sha256Hex, sha256Narinfo } from './nix-hash.js';
+export { nix32Decode, nix32Encode, nixHashToHex, sha256Narinfo } from './nix-hash.js';
 export { EXCLUDED_OUTPUTS, groupPackages } from './packages.js';
 export { canonicalPurl, derivePurl, gitHubSource } from './purl.js';
 export { assessQuality } from './quality.js';

@@ -67,7 +67,7 @@ export function sha256Bytes(hash: string): Uint8Array {
 }
 
 /** Lowercase hex of a sha256 given as `sha256:<nix32|hex>` or `sha256-<base64>`. */
-export function sha256Hex(hash: string): string {
+export function nixHashToHex(hash: string): string {
   return Buffer.from(sha256Bytes(hash)).toString('hex');
 }
 

@@ -9,7 +9,7 @@
 import type { DerivationInfo } from '@nixrel/core';
 import { PackageURL } from 'packageurl-js';
 import { resolveMirror } from './mirrors.js';
-import { sha256Hex } from './nix-hash.js';
+import { nixHashToHex } from './nix-hash.js';
 
 export type PurlOrigin = 'declared' | 'github' | 'generic' | 'nix';
 
@@ -67,7 +67,7 @@ function sourceChecksum(hash: string | undefined): string | undefined {
   // Fetchers also record the bare hash (hex or Nix base32) with the algorithm apart.
   const spelled = /^[0-9a-z]{52}$|^[0-9a-f]{64}$/.test(hash) ? `sha256:${hash}` : hash;
   try {
-    return `sha256:${sha256Hex(spelled)}`;
+    return `sha256:${nixHashToHex(spelled)}`;
   } catch {
     return undefined; // another algorithm (sha512, sha1): not worth a checksum qualifier
   }

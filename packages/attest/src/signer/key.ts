@@ -4,10 +4,10 @@
  * transparency log witnesses the signature; the bundle names the key by its
  * fingerprint (sha256 of the DER SubjectPublicKeyInfo) as the public-key hint.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ReleaseError } from '@nixrel/core';
+import { ReleaseError, sha256Digest } from '@nixrel/core';
 import { bundleToJSON } from '@sigstore/bundle';
 import { DSSEBundleBuilder } from '@sigstore/sign';
 import { IN_TOTO_PAYLOAD_TYPE } from '../constants.js';
@@ -31,7 +31,7 @@ export const DEFAULT_KEY_FILE = 'signing-key.pem';
 export const DEFAULT_PUBLIC_KEY_FILE = 'signing-key.pub';
 
 export function keyFingerprint(publicKey: KeyObject): string {
-  return `sha256:${createHash('sha256').update(publicKey.export({ format: 'der', type: 'spki' })).digest('hex')}`;
+  return sha256Digest(publicKey.export({ format: 'der', type: 'spki' }));
 }
 
 function assertP256(key: KeyObject, source: string): void {
@@ -53,22 +53,30 @@ function describe(privateKey: KeyObject, path: string, created: boolean, publicK
   };
 }
 
-/** Reads a PEM private key (PKCS#8 or SEC1). Errors name the file, never its content. */
-export async function loadSigningKey(path: string): Promise<SigningKey> {
+/**
+ * Reads a PEM key file and parses it with `parse`, checking it is P-256.
+ * Errors name the file (`what` says which key), never its content.
+ */
+async function readPemKey(path: string, what: string, parse: (pem: string) => KeyObject, expected: string): Promise<KeyObject> {
   let pem: string;
   try {
     pem = await readFile(path, 'utf8');
   } catch (e) {
-    throw new ReleaseError('NOT_FOUND', `signing key ${path} cannot be read: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new ReleaseError('NOT_FOUND', `${what} ${path} cannot be read: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
   }
-  let privateKey: KeyObject;
+  let key: KeyObject;
   try {
-    privateKey = createPrivateKey(pem);
+    key = parse(pem);
   } catch {
-    throw new ReleaseError('INVALID_INPUT', `signing key ${path} is not a PEM private key`);
+    throw new ReleaseError('INVALID_INPUT', `${what} ${path} is not ${expected}`);
   }
-  assertP256(privateKey, path);
-  return describe(privateKey, path, false);
+  assertP256(key, path);
+  return key;
+}
+
+/** Reads a PEM private key (PKCS#8 or SEC1). */
+export async function loadSigningKey(path: string): Promise<SigningKey> {
+  return describe(await readPemKey(path, 'signing key', createPrivateKey, 'a PEM private key'), path, false);
 }
 
 /** The key pair in `dir` (signing-key.pem, mode 0600, and signing-key.pub), created on first use. */
@@ -93,20 +101,7 @@ export async function loadOrCreateSigningKey(dir: string): Promise<SigningKey> {
 
 /** A public key (SPKI PEM) or the public half of a private key PEM. */
 export async function loadPublicKey(path: string): Promise<KeyObject> {
-  let pem: string;
-  try {
-    pem = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new ReleaseError('NOT_FOUND', `public key ${path} cannot be read: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-  let key: KeyObject;
-  try {
-    key = createPublicKey(pem);
-  } catch {
-    throw new ReleaseError('INVALID_INPUT', `key ${path} is not a PEM public or private key`);
-  }
-  assertP256(key, path);
-  return key;
+  return readPemKey(path, 'public key', createPublicKey, 'a PEM public or private key');
 }
 
 export function createKeySigner(key: SigningKey): Signer {

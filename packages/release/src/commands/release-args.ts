@@ -1,10 +1,9 @@
 import { createLogger, isReleaseError, ReleaseError } from '@nixrel/core';
 import { parseImageRef } from '@nixrel/oci';
 import { type CliContext, parseCommandArgs } from '../cli-context.js';
-import type { ReleaseOptions } from '../cut-release.js';
 import { lineReporter, type ProgressReporter, silentReporter, terminalReporter } from '../progress.js';
+import { imageRepository, type ReleaseOptions } from '../release-context.js';
 import { SIGNER_FLAGS } from '../signer.js';
-import { imageRepository } from '../stages/publish.js';
 import { assertVersion } from '../versioning.js';
 
 /** Flags shared by `pnpm release` and its distributed parts (plan, image, attest-all, collect). */
@@ -20,6 +19,7 @@ export const RELEASE_FLAGS = {
   concurrency: { type: 'string' },
   out: { type: 'string' },
   reproduce: { type: 'boolean' },
+  wait: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
@@ -95,7 +95,7 @@ export function releaseOptions(values: Values, ctx: CliContext): ReleaseOptions 
     },
     policy,
     reproduce: values.reproduce ?? false,
-    dryRun: values['dry-run'] ?? false,
+    wait: values.wait ?? false,
     concurrency,
     ...(values.out ? { outDir: values.out } : {}),
     env: ctx.env,

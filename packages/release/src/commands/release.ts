@@ -6,25 +6,27 @@
 import { ReleaseError, toJson } from '@nixrel/core';
 import { computeImage } from '@nixrel/oci';
 import { type Command, displayPath } from '../cli-context.js';
-import { cutRelease, prepareRelease, resolveVersion, runBuild } from '../cut-release.js';
-import { imageRepository } from '../stages/publish.js';
+import { cutRelease } from '../cut-release.js';
+import { imageRepository, prepareRelease } from '../release-context.js';
+import { buildRelease } from '../stages/build.js';
+import { resolveVersion } from '../versioning.js';
 import { parseReleaseArgs, releaseOptions } from './release-args.js';
 
 const USAGE =
   'usage: pnpm release [--collection C] [--images a,b] [--registry REF] [--signer keyless|key] [--key FILE] ' +
   '[--fulcio-url URL] [--rekor-url URL] [--tsa-url URL] [--trusted-root FILE] [--identity-token T | --identity-token-file F] ' +
   '[--certificate-identity ID | --certificate-identity-regexp RE] [--certificate-oidc-issuer ISS] ' +
-  '[--version V] [--concurrency N] [--out DIR] [--reproduce] [--dry-run] [--json]';
+  '[--version V] [--concurrency N] [--out DIR] [--reproduce] [--wait] [--dry-run] [--json]';
 
 export const run: Command = async (args, ctx) => {
   const { values, positionals } = parseReleaseArgs(args, USAGE);
   if (positionals.length > 0) throw new ReleaseError('USAGE', `unexpected argument "${positionals[0]}"\n${USAGE}`);
   const opts = releaseOptions(values, ctx);
 
-  if (opts.dryRun) {
+  if (values['dry-run']) {
     // Build and compute every digest, publish and sign nothing.
     const base = await prepareRelease(opts);
-    const outcome = await runBuild(base);
+    const outcome = await buildRelease(base);
     const version = await resolveVersion(base, new Map(outcome.artifacts.map((a) => [a.name, a.version])));
     const images = [];
     for (const a of outcome.artifacts) {

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ReleaseError, type SbomQuality, type SbomRecord } from '@nixrel/core';
+import { claimOutputDir, ReleaseError, type SbomQuality, type SbomRecord } from '@nixrel/core';
 import { generateSbom, sbomTimestamp } from '@nixrel/sbom';
 import { loadCatalog, selectByFlags } from '../catalog.js';
 import { type CliContext, type Command, parseCommandArgs } from '../cli-context.js';
@@ -43,7 +43,9 @@ export const run: Command = async (args, ctx) => {
 
   // Settle the clock before building, so a bad SOURCE_DATE_EPOCH fails fast.
   const epoch = await sourceDateEpoch(ctx);
-  const outDir = resolve(ctx.repoRoot, values.out ?? DEFAULT_OUT);
+  const outDir = resolve(ctx.env.INIT_CWD ?? ctx.repoRoot, values.out ?? resolve(ctx.repoRoot, DEFAULT_OUT));
+  // Never overwrite files the tool did not write: checked before building.
+  await claimOutputDir(outDir, ctx.repoRoot);
   const artifacts = await buildImages(specs, { repoRoot: ctx.repoRoot, logger: ctx.logger, env: ctx.env });
 
   const results: (SbomRecord & { name: string })[] = [];
