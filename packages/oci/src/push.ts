@@ -1,10 +1,12 @@
 import type { ArtifactFormat, PublishedImage } from '@nixrel/core';
 import { ReleaseError, silentLogger } from '@nixrel/core';
+import { layerRecords } from './archive.js';
 import { configDescriptor, layerDescriptor } from './image.js';
 import { type ArtifactIdentity, artifactIdentity, sameIdentity } from './image-cache.js';
 import { type LoadOptions, loadImage } from './load-image.js';
 import type { Descriptor } from './media-types.js';
 import type { RegistryOptions } from './registry.js';
+import { bytesOf } from './store.js';
 import { checkTagsFree, tagManifest } from './tags.js';
 import { openStore } from './target.js';
 
@@ -12,10 +14,6 @@ export interface PushOptions extends RegistryOptions, Pick<LoadOptions, 'cache' 
   tags?: string[];
   /** Parallel uploads when layers can be read by byte range (uncompressed archive on disk). */
   concurrency?: number;
-}
-
-async function* bytesOf(data: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield data;
 }
 
 export async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -127,7 +125,7 @@ export async function pushImage(artifact: { path: string; format?: ArtifactForma
     digest: image.digest,
     mediaType: image.mediaType,
     configDigest: image.configDigest,
-    layers: image.layers.map(({ digest, size, mediaType, diffId }) => ({ digest, size, mediaType, diffId })),
+    layers: layerRecords(image.layers),
     tags,
     layerEncoding: 'uncompressed',
     bytesUploaded,

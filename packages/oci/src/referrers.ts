@@ -4,7 +4,7 @@ import { type Descriptor, EMPTY_JSON, OCI_EMPTY, OCI_INDEX, OCI_MANIFEST } from 
 import { parseImageRef, requireDigest } from './refs.js';
 import type { RegistryOptions } from './registry.js';
 import { sleep } from './retry.js';
-import type { ImageStore } from './store.js';
+import { bytesOf, type ImageStore } from './store.js';
 import { openStore } from './target.js';
 
 /**
@@ -33,10 +33,6 @@ export interface ReferrerInfo {
   artifactType?: string;
   size: number;
   annotations: Record<string, string>;
-}
-
-async function* bytesOf(data: Uint8Array): AsyncGenerator<Uint8Array> {
-  yield data;
 }
 
 async function ensureBlob(store: ImageStore, data: Uint8Array, mediaType: string): Promise<Descriptor> {

@@ -37,6 +37,11 @@ export interface ImageStore {
   exclusive<T>(key: string, fn: () => Promise<T>): Promise<T>;
 }
 
+/** Bytes already in memory (a config, a manifest) as the source `putBlob` reads. */
+export async function* bytesOf(data: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield data;
+}
+
 /** Serialises async work per key inside this process. */
 export function keyedMutex(): <T>(key: string, fn: () => Promise<T>) => Promise<T> {
   const tails = new Map<string, Promise<unknown>>();
