@@ -1,12 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Logger, ReleaseError, sha256Digest, silentLogger, writeFileAtomic } from '@nixrel/core';
+import { withLockFile } from './lock-file.js';
 import { type Descriptor, OCI_INDEX, REF_NAME_ANNOTATION } from './media-types.js';
-import { sleep } from './retry.js';
 import { type ImageStore, keyedMutex } from './store.js';
 
 /**
@@ -27,7 +26,6 @@ interface Index {
 
 const mutex = keyedMutex();
 const holding = new AsyncLocalStorage<string>();
-const STALE_LOCK_MS = 30_000;
 
 export class LayoutStore implements ImageStore {
   readonly name: string;
@@ -91,37 +89,12 @@ export class LayoutStore implements ImageStore {
     return writeFileAtomic(join(this.dir, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
   }
 
-  /**
-   * A lock file next to index.json holding the writer's pid. A lock whose
-   * process is gone (a killed run) is broken at once; any other after 30 s.
-   */
+  /** index.json is rewritten under a lock file next to it (see lock-file.ts), and this process's own mutex. */
   private async withIndexLock<T>(fn: () => Promise<T>): Promise<T> {
     if (holding.getStore() === this.dir) return fn();
     return mutex(this.dir, async () => {
       await this.ensure();
-      const lock = join(this.dir, 'index.json.lock');
-      for (;;) {
-        try {
-          const fh = await open(lock, 'wx');
-          await fh.writeFile(`${hostname()} ${process.pid}\n`);
-          await fh.close();
-          break;
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-          const st = await stat(lock).catch(() => undefined);
-          if (st && (Date.now() - st.mtimeMs > STALE_LOCK_MS || (await lockHolderIsGone(lock)))) {
-            this.logger.warn(`${lock}: breaking a stale lock`);
-            await rm(lock, { force: true });
-            continue;
-          }
-          await sleep(10 + Math.random() * 20);
-        }
-      }
-      try {
-        return await holding.run(this.dir, fn);
-      } finally {
-        await rm(lock, { force: true });
-      }
+      return withLockFile(join(this.dir, 'index.json.lock'), () => holding.run(this.dir, fn), { logger: this.logger });
     });
   }
 
@@ -253,17 +226,5 @@ export class LayoutStore implements ImageStore {
 
   exclusive<T>(_key: string, fn: () => Promise<T>): Promise<T> {
     return this.withIndexLock(fn);
-  }
-}
-
-/** True when the lock names a process on this host that no longer runs. */
-async function lockHolderIsGone(lock: string): Promise<boolean> {
-  const [host, pid] = (await readFile(lock, 'utf8').catch(() => '')).trim().split(' ');
-  if (host !== hostname() || !pid || !/^\d+$/.test(pid)) return false;
-  try {
-    process.kill(Number(pid), 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }

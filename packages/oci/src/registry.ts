@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type Logger, ReleaseError, registerSecret, sha256Digest, silentLogger } from '@nixrel/core';
 import { basicAuth, type Challenge, type Credentials, findCredentials, parseChallenge } from './auth.js';
 import { type HttpResponse, header, httpRequest, type RequestBody } from './http.js';
+import { withLockFile } from './lock-file.js';
 import { type Descriptor, MANIFEST_ACCEPT, OCI_INDEX } from './media-types.js';
 import { parseRetryAfter, type RetryPolicy, retryPolicy, TransientError, withRetry } from './retry.js';
 import { type ImageStore, keyedMutex } from './store.js';
@@ -12,7 +16,8 @@ export interface RegistryOptions {
   insecure?: boolean;
   authFile?: string;
   env?: NodeJS.ProcessEnv;
-  retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  /** Attempts, backoff, waiting budget and timeouts (see retry.ts); the environment's NIXREL_REGISTRY_* settings apply under these. */
+  retry?: Partial<RetryPolicy>;
   onProgress?: (p: { layer: string; bytes: number; total: number }) => void;
 }
 
@@ -58,7 +63,11 @@ export class RegistryClient {
     const insecure = opts.insecure ?? LOOPBACK.test(host);
     this.base = `${insecure ? 'http' : 'https'}://${host}`;
     this.logger = opts.logger ?? silentLogger;
-    this.policy = retryPolicy(opts.retry);
+    this.policy = retryPolicy(opts.retry, opts.env ?? process.env);
+  }
+
+  timeouts(): { idleTimeoutMs: number; deadlineMs: number } {
+    return { idleTimeoutMs: this.policy.idleTimeoutMs, deadlineMs: this.policy.deadlineMs };
   }
 
   private async credentials(): Promise<Credentials | undefined> {
@@ -99,7 +108,7 @@ export class RegistryClient {
       this.policy,
       `token request to ${url.host}`,
       async () => {
-        const r = await httpRequest({ method: 'GET', url, headers: creds ? { Authorization: basicAuth(creds) } : {} });
+        const r = await httpRequest({ method: 'GET', url, headers: creds ? { Authorization: basicAuth(creds) } : {}, ...this.timeouts() });
         if (r.status >= 500 || r.status === 429) throw new TransientError(`token server ${url.host}: ${errorText(r)}`, parseRetryAfter(r.headers['retry-after']));
         return r;
       },
@@ -136,6 +145,7 @@ export class RegistryClient {
         headers: { ...req.headers, ...(auth ? { Authorization: auth } : {}) },
         body: makeBody(),
         maxResponseBytes: req.maxResponseBytes,
+        ...this.timeouts(),
       });
     };
     let res = await send();
@@ -390,7 +400,7 @@ export class RegistryStore implements ImageStore {
         for (let hops = 0; hops < 3 && [301, 302, 303, 307, 308].includes(res.status); hops++) {
           const location = header(res, 'location');
           if (!location) break;
-          res = await httpRequest({ method: 'GET', url: new URL(location, this.client.base), maxResponseBytes: maxBytes });
+          res = await httpRequest({ method: 'GET', url: new URL(location, this.client.base), maxResponseBytes: maxBytes, ...this.client.timeouts() });
         }
         if (res.status === 404) throw new ReleaseError('NOT_FOUND', `blob ${digest} not found in ${this.name}`);
         if (res.status !== 200) throw this.client.fail(res, `reading blob ${digest}`);
@@ -426,8 +436,19 @@ export class RegistryStore implements ImageStore {
     return index.manifests ?? [];
   }
 
+  /**
+   * Read-modify-write of a tag or index, serialised within this process and
+   * between processes of this machine (a lock file in the temp directory).
+   * Registries have no compare-and-swap on tags: writers on other machines
+   * are not held off (ADR 0007).
+   */
   exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    return mutex(`${this.name}#${key}`, fn);
+    const id = `${this.name}#${key}`;
+    return mutex(id, async () => {
+      const dir = join(tmpdir(), 'nixrel-registry-locks');
+      await mkdir(dir, { recursive: true, mode: 0o1777 });
+      return withLockFile(join(dir, `${createHash('sha256').update(id).digest('hex').slice(0, 32)}.lock`), fn, { logger: this.logger });
+    });
   }
 }
 
