@@ -22,6 +22,8 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   body?: RequestBody;
   maxResponseBytes?: number;
+  /** Hands the response body over chunk by chunk instead of keeping it (a layer read to be hashed); no size cap then. */
+  onBody?: (chunk: Buffer) => void;
   /** Abandon the request after this long without a byte either way (default 60 s). */
   idleTimeoutMs?: number;
   /** Abandon the request if it is not answered in full within this time (default 30 min). */
@@ -71,8 +73,13 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     r.on('response', (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
+      const streamed = req.onBody !== undefined && (res.statusCode ?? 0) < 300;
       res.on('data', (c: Buffer) => {
         size += c.length;
+        if (streamed) {
+          req.onBody!(c);
+          return;
+        }
         chunks.push(c);
         if (size > max && !settled) {
           // Bodies read whole are manifests and JSON: one this large is not what was asked for.

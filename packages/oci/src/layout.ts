@@ -3,10 +3,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Logger, ReleaseError, sha256Digest, silentLogger, writeFileAtomic } from '@nixrel/core';
+import { type Logger, ReleaseError, sha256Digest, sha256File, silentLogger, writeFileAtomic } from '@nixrel/core';
 import { withLockFile } from './lock-file.js';
 import { type Descriptor, OCI_INDEX, REF_NAME_ANNOTATION } from './media-types.js';
-import { type ImageStore, keyedMutex } from './store.js';
+import { type BlobState, type ImageStore, keyedMutex } from './store.js';
 
 /**
  * An OCI image layout directory (image-layout spec): `oci-layout`,
@@ -98,9 +98,23 @@ export class LayoutStore implements ImageStore {
     });
   }
 
+  /** A blob counts as present only if it hashes to its digest: a file deleted or damaged since it was written is written again. */
   async hasBlob(d: Descriptor): Promise<boolean> {
-    const st = await stat(this.blobPath(d.digest)).catch(() => undefined);
-    return st !== undefined && st.size === d.size;
+    return (await this.checkBlob(d)).state === 'ok';
+  }
+
+  async checkBlob(d: Descriptor): Promise<BlobState> {
+    const path = this.blobPath(d.digest);
+    const st = await stat(path).catch(() => undefined);
+    if (!st) return { state: 'missing' };
+    if (st.size !== d.size) return { state: 'corrupt', detail: `${path} has ${st.size} bytes, expected ${d.size}` };
+    const { digest } = await sha256File(path);
+    return digest === d.digest ? { state: 'ok' } : { state: 'corrupt', detail: `${path} hashes to ${digest}` };
+  }
+
+  async discardBlob(d: Descriptor): Promise<boolean> {
+    await rm(this.blobPath(d.digest), { force: true });
+    return true;
   }
 
   async mountBlob(): Promise<boolean> {
@@ -140,7 +154,8 @@ export class LayoutStore implements ImageStore {
   async hasManifest(digest: string): Promise<boolean> {
     const index = await this.readIndex();
     if (!index.manifests.some((m) => m.digest === digest)) return false;
-    return (await stat(this.blobPath(digest)).catch(() => undefined)) !== undefined;
+    // A manifest blob deleted or damaged since is not there.
+    return (await this.getManifest(digest).catch(() => undefined)) !== undefined;
   }
 
   private async putBytes(bytes: Uint8Array): Promise<string> {

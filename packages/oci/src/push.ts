@@ -14,6 +14,8 @@ export interface PushOptions extends RegistryOptions, Pick<LoadOptions, 'cache' 
   tags?: string[];
   /** Parallel uploads when layers can be read by byte range (uncompressed archive on disk). */
   concurrency?: number;
+  /** Registry: read back and hash every blob already there instead of trusting a HEAD (a layout always does). Default: NIXREL_REGISTRY_VERIFY_BLOBS=1. */
+  verifyBlobs?: boolean;
 }
 
 export async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -31,6 +33,11 @@ export async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Pr
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   if (failed !== undefined) throw failed;
+}
+
+/** Whether registry blobs are read back and hashed rather than trusted from a HEAD request. */
+export function fullBlobChecks(opts: { env?: NodeJS.ProcessEnv }, explicit?: boolean): boolean {
+  return explicit ?? (opts.env ?? process.env).NIXREL_REGISTRY_VERIFY_BLOBS === '1';
 }
 
 /** Fails, before any manifest is written, when the artifact is no longer the file whose layers were hashed. */
@@ -70,10 +77,21 @@ export async function pushImage(artifact: { path: string; format?: ArtifactForma
   });
   const blobs: Descriptor[] = [config, ...[...layerIndex.keys()].map((d) => layerDescriptor(d, image.layers[layerIndex.get(d)!]!.size))];
   const missing: Descriptor[] = [];
+  const damaged: Descriptor[] = [];
   const [manifestPresent] = await Promise.all([
     store.hasManifest(image.digest),
     mapLimit(blobs, 8, async (d) => {
-      if (!(await store.hasBlob(d)) && !(await store.mountBlob(d))) missing.push(d);
+      const found = await store.checkBlob(d, { full: fullBlobChecks(opts, opts.verifyBlobs) });
+      if (found.state === 'ok') return;
+      if (found.state === 'corrupt') {
+        // A damaged copy (a file changed on disk, a registry's storage) is stored again, then checked again.
+        logger.warn(`${store.name}: blob ${d.digest} is damaged (${found.detail}); storing it again`);
+        if (!(await store.discardBlob(d))) {
+          throw new ReleaseError('DIGEST_MISMATCH', `${store.name} holds a damaged copy of blob ${d.digest} (${found.detail}) and refuses to delete it; its operator must remove it`);
+        }
+        damaged.push(d);
+      } else if (await store.mountBlob(d)) return;
+      missing.push(d);
     }),
   ]);
   const skipped = blobs.length - missing.length;
@@ -115,6 +133,12 @@ export async function pushImage(artifact: { path: string; format?: ArtifactForma
     throw e;
   }
   if (missingLayers.length > 0) await assertUnchanged(artifact.path, hashedFile);
+  await mapLimit(damaged, 4, async (d) => {
+    const again = await store.checkBlob(d, { full: true });
+    if (again.state !== 'ok') {
+      throw new ReleaseError('DIGEST_MISMATCH', `${store.name} still holds a damaged copy of blob ${d.digest} after it was stored again (${again.state === 'corrupt' ? again.detail : 'missing'}); its operator must remove it`);
+    }
+  });
 
   // A manifest already there (same digest, same bytes) is not sent again.
   if (!manifestPresent) await store.putManifest(image.digest, image.manifest, image.mediaType, { root: true });

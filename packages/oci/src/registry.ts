@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Logger, ReleaseError, registerSecret, sha256Digest, silentLogger } from '@nixrel/core';
+import { isReleaseError, type Logger, ReleaseError, registerSecret, sha256Digest, silentLogger } from '@nixrel/core';
 import { basicAuth, type Challenge, type Credentials, findCredentials, parseChallenge } from './auth.js';
 import { type HttpResponse, header, httpRequest, type RequestBody } from './http.js';
 import { withLockFile } from './lock-file.js';
 import { type Descriptor, MANIFEST_ACCEPT, OCI_INDEX } from './media-types.js';
 import { parseRetryAfter, type RetryPolicy, retryPolicy, TransientError, withRetry } from './retry.js';
-import { type ImageStore, keyedMutex } from './store.js';
+import { type BlobState, type ImageStore, keyedMutex } from './store.js';
 
 export interface RegistryOptions {
   logger?: Logger;
@@ -45,6 +45,7 @@ interface Req {
   /** A body, or a function making a fresh one (so a request can be resent after an auth challenge). */
   body?: RequestBody | (() => RequestBody);
   maxResponseBytes?: number;
+  onBody?: (chunk: Buffer) => void;
 }
 
 /** One registry host: authentication (anonymous, basic, bearer tokens with scopes) and retries. */
@@ -145,6 +146,7 @@ export class RegistryClient {
         headers: { ...req.headers, ...(auth ? { Authorization: auth } : {}) },
         body: makeBody(),
         maxResponseBytes: req.maxResponseBytes,
+        onBody: req.onBody,
         ...this.timeouts(),
       });
     };
@@ -390,26 +392,78 @@ export class RegistryStore implements ImageStore {
     );
   }
 
+  /** One GET of a blob, following redirects to the storage backend (no auth there). */
+  private async fetchBlob(digest: string, opts: { maxBytes?: number; onBody?: (chunk: Buffer) => void }): Promise<HttpResponse> {
+    const what = `reading blob ${digest}`;
+    let res = await this.client.attempt({ method: 'GET', path: this.v2(`blobs/${digest}`), scopes: this.pull, what, maxResponseBytes: opts.maxBytes, onBody: opts.onBody });
+    for (let hops = 0; hops < 3 && [301, 302, 303, 307, 308].includes(res.status); hops++) {
+      const location = header(res, 'location');
+      if (!location) break;
+      res = await httpRequest({ method: 'GET', url: new URL(location, this.client.base), maxResponseBytes: opts.maxBytes, onBody: opts.onBody, ...this.client.timeouts() });
+    }
+    if (res.status === 404) throw new ReleaseError('NOT_FOUND', `blob ${digest} not found in ${this.name}`);
+    if (res.status !== 200) throw this.client.fail(res, what);
+    return res;
+  }
+
   async getBlob(digest: string, maxBytes: number): Promise<Buffer> {
     return withRetry(
       this.client.policy,
       `reading blob ${this.name}@${digest}`,
       async () => {
-        let res = await this.client.attempt({ method: 'GET', path: this.v2(`blobs/${digest}`), scopes: this.pull, what: `reading blob ${digest}`, maxResponseBytes: maxBytes });
-        // Registries may redirect blob reads to their storage backend (no auth there).
-        for (let hops = 0; hops < 3 && [301, 302, 303, 307, 308].includes(res.status); hops++) {
-          const location = header(res, 'location');
-          if (!location) break;
-          res = await httpRequest({ method: 'GET', url: new URL(location, this.client.base), maxResponseBytes: maxBytes, ...this.client.timeouts() });
-        }
-        if (res.status === 404) throw new ReleaseError('NOT_FOUND', `blob ${digest} not found in ${this.name}`);
-        if (res.status !== 200) throw this.client.fail(res, `reading blob ${digest}`);
+        const res = await this.fetchBlob(digest, { maxBytes });
         const got = sha256Digest(res.body);
         if (got !== digest) throw new TransientError(`blob ${digest} read back as ${got}`);
         return res.body;
       },
       this.logger,
     );
+  }
+
+  async checkBlob(d: Descriptor, opts: { full?: boolean } = {}): Promise<BlobState> {
+    try {
+      if (!(await this.hasBlob(d))) return { state: 'missing' };
+    } catch (e) {
+      if (isReleaseError(e, 'DIGEST_MISMATCH')) return { state: 'corrupt', detail: e.message };
+      throw e;
+    }
+    if (!opts.full) return { state: 'ok' };
+    // Read back whole and hashed, streamed: a layer may be larger than memory.
+    let last = '';
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let h = createHash('sha256');
+      let size = 0;
+      try {
+        await withRetry(
+          this.client.policy,
+          `reading blob ${this.name}@${d.digest}`,
+          () => {
+            // Each attempt hashes from the first byte.
+            h = createHash('sha256');
+            size = 0;
+            return this.fetchBlob(d.digest, {
+              onBody: (c) => {
+                size += c.length;
+                h.update(c);
+              },
+            });
+          },
+          this.logger,
+        );
+      } catch (e) {
+        if (isReleaseError(e, 'NOT_FOUND')) return { state: 'missing' };
+        throw e;
+      }
+      const got = `sha256:${h.digest('hex')}`;
+      if (got === d.digest && size === d.size) return { state: 'ok' };
+      last = `registry ${this.client.host} served ${size} bytes hashing to ${got} for blob ${d.digest} of ${d.size} bytes`;
+    }
+    return { state: 'corrupt', detail: last };
+  }
+
+  async discardBlob(d: Descriptor): Promise<boolean> {
+    const res = await this.client.request({ method: 'DELETE', path: this.v2(`blobs/${d.digest}`), scopes: [`repository:${this.repository}:delete`, ...this.push], what: `deleting blob ${d.digest}` });
+    return res.status === 202 || res.status === 404;
   }
 
   async listTags(): Promise<string[]> {

@@ -12,6 +12,14 @@ export interface ImageStore {
   readonly name: string;
   readonly logger: Logger;
   hasBlob(d: Descriptor): Promise<boolean>;
+  /**
+   * Whether the store holds the blob whole. A layout always reads and hashes
+   * it; a registry answers from a HEAD request (presence, size, digest
+   * header) unless `full`, which reads the blob back and hashes it.
+   */
+  checkBlob(d: Descriptor, opts?: { full?: boolean }): Promise<BlobState>;
+  /** Removes a damaged blob so it can be stored again; false when the store refuses. */
+  discardBlob(d: Descriptor): Promise<boolean>;
   /** Makes the blob present without uploading it (cross-repo mount); false when not possible. */
   mountBlob(d: Descriptor): Promise<boolean>;
   /**
@@ -36,6 +44,8 @@ export interface ImageStore {
   /** Runs `fn` with the store-wide lock for `key` (read-modify-write of shared indexes). */
   exclusive<T>(key: string, fn: () => Promise<T>): Promise<T>;
 }
+
+export type BlobState = { state: 'ok' } | { state: 'missing' } | { state: 'corrupt'; detail: string };
 
 /** Bytes already in memory (a config, a manifest) as the source `putBlob` reads. */
 export async function* bytesOf(data: Uint8Array): AsyncGenerator<Uint8Array> {

@@ -36,7 +36,7 @@ import { chooseSigner, type SignerChoice, type SignerOptions } from './signer.js
 import { gitTags, readSourceInfo, type SourceInfo } from './source.js';
 import { attestImage, verifyImageAttestations } from './stages/attest.js';
 import { buildImages } from './stages/build.js';
-import { imageRepository, publishImage, recordPublished } from './stages/publish.js';
+import { imageRepository, publishImage, recordPublished, stillPublished } from './stages/publish.js';
 import { reproduceImage } from './stages/reproduce.js';
 import { inputHash, markStage, ReleaseState, readPointer, stageIsCurrent, writePointer } from './state.js';
 import { assertVersion, componentTag, nextCollectionVersion } from './versioning.js';
@@ -223,7 +223,7 @@ export async function runPublishAndSbom(ctx: ReleaseContext, artifact: ImageArti
   const repository = imageRepository(ctx.registry, record.name);
 
   const publishHash = inputHash({ outPath: artifact.outPath, repository });
-  if (!stageIsCurrent(record, 'publish', publishHash)) {
+  if (!stageIsCurrent(record, 'publish', publishHash) || !(await stillPublished(repository, record.digest!, ctx.registryOptions))) {
     opts.progress.stage(record.name, 'publish');
     const tag = componentTag(record.name, record.version, ctx.source.commit);
     const published = await publishImage(artifact, repository, tag, {

@@ -1,5 +1,5 @@
 import type { ImageArtifact, ImageRecord, PublishedImage } from '@nixrel/core';
-import { pushImage, type RegistryOptions } from '@nixrel/oci';
+import { checkImageBlobs, describeBlobProblems, pushImage, type RegistryOptions } from '@nixrel/oci';
 
 /**
  * Where an image of the release goes: `<registry>/<name>`. The embedded default
@@ -20,6 +20,17 @@ export async function publishImage(
     ...opts,
     tags: [componentTag],
   });
+}
+
+/**
+ * On resume: whether the image an earlier run published is still whole in the
+ * target (manifest, config and layers present and hashing to their digests);
+ * if not, the caller publishes it again, which stores the damaged blobs anew.
+ */
+export async function stillPublished(repository: string, digest: string, opts: RegistryOptions): Promise<boolean> {
+  const check = await checkImageBlobs(repository, digest, opts);
+  if (!check.ok) opts.logger?.warn(`${check.image} is no longer whole, publishing it again: ${describeBlobProblems(check).join('; ')}`);
+  return check.ok;
 }
 
 export function recordPublished(record: ImageRecord, published: PublishedImage): void {
