@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'IDENTITY_TOKEN_ERROR' // no usable OIDC token
   | 'VERIFICATION_FAILED' // a signature, attestation or policy check failed
   | 'SCHEMA_INVALID' // a document failed its JSON Schema
+  | 'IO_ERROR' // a file could not be written or read (disk full, read-only, permissions)
   | 'INTERNAL';
 
 export const EXIT_CODES: Record<ErrorCode, number> = {
@@ -40,6 +41,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   IDENTITY_TOKEN_ERROR: 15,
   VERIFICATION_FAILED: 16,
   SCHEMA_INVALID: 17,
+  IO_ERROR: 18,
   INTERNAL: 1,
 };
 

@@ -7,8 +7,8 @@ import { writeDockerArchive, writeHostileArchives } from '@nixrel/testkit/archiv
 import { type Fault, startFaultProxy } from '@nixrel/testkit/fault-proxy';
 import { type RegistryHandle, startRegistry } from '@nixrel/testkit/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listTags, pushImage, resolveImage } from '../src/index.js';
-import { isolateImageCache, rejection, tempDir } from './helpers.js';
+import { checkImageBlobs, listTags, pushImage, resolveImage } from '../src/index.js';
+import { exec, isolateImageCache, listFiles, rejection, tempDir } from './helpers.js';
 
 /**
  * The hostile-input suite: inputs a careless or malicious archive, registry
@@ -229,4 +229,50 @@ describe('racing pushes to one tag', () => {
     }
     expect(await listTags(`${reg.url}/race/same`)).toHaveLength(10);
   }, 120_000);
+});
+
+describe('a disk that fills during a push', () => {
+  const run = promisify(execFile);
+  /** A small tmpfs needs root; without it the reason is printed and the case is not run. */
+  let mountable: string | undefined;
+  let mnt: string;
+  beforeAll(async () => {
+    mnt = join(dir, 'small-disk');
+    await exec('mkdir', ['-p', mnt]);
+    try {
+      await run('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
+      await run('umount', [mnt]);
+    } catch (e) {
+      mountable = `cannot mount a tmpfs here (${(e as Error).message.split('\n')[0]}); run as root to test a full disk`;
+      console.log(`skipped: ${mountable}`);
+    }
+  });
+  // A case that timed out never reached its own unmount.
+  afterAll(async () => {
+    if (!mountable) await run('umount', ['-l', mnt]).catch(() => undefined);
+  });
+
+  // One size per stage the disk can fill in: the layout's first files, the config, a layer, the index.
+  it.each(['16k', '40k', '600k', '1200k'])('ends in IO_ERROR naming the path, leaves no temporary file, and completes once space is freed (tmpfs of %s)', async (size) => {
+    if (mountable) return;
+    await hostileCase(async () => {
+      const archive = (await writeDockerArchive(join(dir, `disk-${size}.tar`), { layers: [{ size: 1_100_000 }, { size: 200_000 }], seed: `disk-${size}` })).path;
+      await run('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mnt]);
+      try {
+        const layout = join(mnt, 'layout');
+        const e = await rejection(pushImage({ path: archive }, `oci:${layout}:v1`));
+        expect(e.code).toBe('IO_ERROR');
+        expect(e.message).toContain(mnt);
+        expect(e.message).toMatch(/no space left on the device; free some space and run again \(ENOSPC\)/);
+        expect((await listFiles(mnt)).filter((f) => f.endsWith('.tmp') || f.endsWith('.lock'))).toEqual([]);
+        await run('mount', ['-o', 'remount,size=8m', mnt]);
+        const pushed = await pushImage({ path: archive }, `oci:${layout}:v1`);
+        expect((await checkImageBlobs(`oci:${layout}`, pushed.digest)).ok).toBe(true);
+        const { stdout } = await exec('oci-image-tool', ['validate', '--type', 'image', layout, '--ref', 'name=v1']);
+        expect(stdout).toMatch(/Validation succeeded/);
+      } finally {
+        await run('umount', [mnt]);
+      }
+    });
+  });
 });

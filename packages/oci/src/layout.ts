@@ -3,7 +3,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { type Logger, ReleaseError, sha256Digest, sha256File, silentLogger, writeFileAtomic } from '@nixrel/core';
+import { ioError } from './io-error.js';
 import { withLockFile } from './lock-file.js';
 import { type Descriptor, OCI_INDEX, REF_NAME_ANNOTATION } from './media-types.js';
 import { type BlobState, type ImageStore, keyedMutex } from './store.js';
@@ -60,12 +62,12 @@ export class LayoutStore implements ImageStore {
     if (!existing.every(ours)) {
       throw new ReleaseError('INVALID_INPUT', `${this.dir} is not an OCI image layout (no oci-layout file) and is not empty`);
     }
-    await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
-    await writeFileAtomic(marker, JSON.stringify({ imageLayoutVersion: '1.0.0' }));
     try {
-      await stat(join(this.dir, 'index.json'));
-    } catch {
-      await this.writeIndex({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] });
+      await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
+      await writeFileAtomic(marker, JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+      if (!(await stat(join(this.dir, 'index.json')).catch(() => undefined))) await this.writeIndex({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] });
+    } catch (e) {
+      throw ioError(e, this.dir);
     }
   }
 
@@ -85,8 +87,11 @@ export class LayoutStore implements ImageStore {
     }
   }
 
-  private writeIndex(index: Index): Promise<void> {
-    return writeFileAtomic(join(this.dir, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
+  private async writeIndex(index: Index): Promise<void> {
+    const path = join(this.dir, 'index.json');
+    await writeFileAtomic(path, `${JSON.stringify(index, null, 2)}\n`).catch((e: unknown) => {
+      throw ioError(e, path);
+    });
   }
 
   /** index.json is rewritten under a lock file next to it (see lock-file.ts), and this process's own mutex. */
@@ -127,27 +132,25 @@ export class LayoutStore implements ImageStore {
     const tmp = `${final}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     const hash = createHash('sha256');
     let size = 0;
-    const out = createWriteStream(tmp);
-    try {
+    const hashed = async function* () {
       for await (const chunk of open(0)) {
         hash.update(chunk);
         size += chunk.length;
         onBytes?.(chunk.length);
-        if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', resolve));
+        yield chunk;
       }
-      await new Promise<void>((resolve, reject) => {
-        out.on('error', reject);
-        out.end(resolve);
-      });
+    };
+    try {
+      // pipeline ends both sides on any failure (a full disk included) and reports it here.
+      await pipeline(hashed(), createWriteStream(tmp));
       const digest = `sha256:${hash.digest('hex')}`;
       if (digest !== d.digest || size !== d.size) {
         throw new ReleaseError('DIGEST_MISMATCH', `blob ${d.digest}: the source yielded ${size} bytes hashing to ${digest}`);
       }
       await rename(tmp, final);
     } catch (e) {
-      out.destroy();
       await rm(tmp, { force: true });
-      throw e;
+      throw ioError(e, tmp);
     }
   }
 
@@ -162,7 +165,9 @@ export class LayoutStore implements ImageStore {
     const digest = sha256Digest(bytes);
     if (!(await this.hasBlob({ mediaType: '', digest, size: bytes.length }))) {
       await this.ensure();
-      await writeFileAtomic(this.blobPath(digest), bytes);
+      await writeFileAtomic(this.blobPath(digest), bytes).catch((e: unknown) => {
+        throw ioError(e, this.blobPath(digest));
+      });
     }
     return digest;
   }

@@ -1,6 +1,7 @@
 import { open, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { type Logger, ReleaseError } from '@nixrel/core';
+import { ioError } from './io-error.js';
 import { sleep } from './retry.js';
 
 /**
@@ -31,7 +32,9 @@ export async function withLockFile<T>(lock: string, fn: () => Promise<T>, opts: 
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new ReleaseError('INVALID_INPUT', `cannot create lock file ${lock}: ${(e as Error).message}`, { cause: e });
+        await rm(lock, { force: true }).catch(() => undefined);
+        const io = ioError(e, lock);
+        throw io instanceof ReleaseError ? io : new ReleaseError('INVALID_INPUT', `cannot create lock file ${lock}: ${(e as Error).message}`, { cause: e });
       }
       const st = await stat(lock).catch(() => undefined);
       if (st && (Date.now() - st.mtimeMs > staleMs || (await lockHolderIsGone(lock)))) {
