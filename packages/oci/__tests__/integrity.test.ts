@@ -1,8 +1,10 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeDockerArchive } from '@nixrel/testkit/archives';
 import { describe, expect, it } from 'vitest';
+import { computeImage } from '../src/archive.js';
 import { checkImageBlobs, pushImage } from '../src/index.js';
-import { exec, registryAndArchive, rejection } from './helpers.js';
+import { exec, listFiles, registryAndArchive, rejection } from './helpers.js';
 
 const fx = registryAndArchive('integrity', [{ size: 300_000 }, { size: 40_000 }]);
 
@@ -71,4 +73,26 @@ describe('integrity of what was published, on resume', () => {
     expect(repaired.bytesUploaded).toBe(first.layers[0]!.size);
     expect((await checkImageBlobs(`${fx.reg.url}/integrity/bad`, first.digest, { full: true })).ok).toBe(true);
   });
+
+  it('registry, large archive uploaded while it is hashed: a layer unlike its diff_id commits no blob, manifest or tag, and a good one pushes whole', async () => {
+    const layers = [{ size: 72 << 20 }, { size: 1 << 20 }];
+    const bad = (await writeDockerArchive(join(fx.dir, 'big-bad.tar'), { layers, seed: 'big', corruptLayer: 1 })).path;
+    const good = (await writeDockerArchive(join(fx.dir, 'big-good.tar'), { layers, seed: 'big' })).path;
+    // Files older than the image cache's racy window: layers are then not hashed a second time while uploaded.
+    await new Promise((r) => setTimeout(r, 2100));
+    const catalog = await fx.reg.catalog();
+    const e = await rejection(pushImage({ path: bad }, `${fx.reg.url}/integrity/big:v1`));
+    expect(e.code).toBe('DIGEST_MISMATCH');
+    expect(e.message).toContain(bad);
+    expect(e.message).toMatch(/layer 1 .* diff_id/);
+    expect(await fx.reg.catalog()).toEqual(catalog);
+    const repo = join(fx.reg.storageDir, 'docker/registry/v2/repositories/integrity/big');
+    // No blob, manifest or tag was committed; only unfinished upload sessions, which registries expire.
+    expect((await listFiles(repo)).filter((f) => !f.startsWith('_uploads'))).toEqual([]);
+
+    const expected = (await computeImage({ path: good })).digest;
+    const pushed = await pushImage({ path: good }, `${fx.reg.url}/integrity/big:v1`);
+    expect(pushed.digest).toBe(expected);
+    expect((await checkImageBlobs(`${fx.reg.url}/integrity/big`, expected, { full: true })).ok).toBe(true);
+  }, 120_000);
 });

@@ -50,6 +50,12 @@ export interface ImageLayout extends ImageParts {
   openLayer(index: number): AsyncIterable<Uint8Array>;
   /** One sequential read of the archive, yielding the given layers in archive order. */
   streamLayers(indices: number[]): AsyncGenerator<{ index: number; body: AsyncIterable<Uint8Array> }>;
+  /**
+   * Set when the layers are still being hashed (`deferLayerHashes`): resolves
+   * once every layer matched its diff_id, rejects with DIGEST_MISMATCH if one
+   * did not. Until then the layer digests are the config's claims.
+   */
+  layersVerified?: Promise<void>;
 }
 
 export interface ReadOptions {
@@ -57,7 +63,16 @@ export interface ReadOptions {
   onRead?: (bytes: number) => void;
   /** Hash the layers of a large uncompressed archive on worker threads (default true). */
   parallelHash?: boolean;
+  /**
+   * For a large uncompressed archive, return before its layers are hashed,
+   * with `layersVerified` to await: a push can then upload while it hashes,
+   * committing nothing until the hashes are in.
+   */
+  deferLayerHashes?: boolean;
 }
+
+/** Below this many layer bytes, hashing first costs too little to overlap with anything. */
+const DEFER_MIN_BYTES = 64 << 20;
 
 /** Detects the artifact's format from its first bytes (and exec bit for scripts). */
 export async function detectFormat(path: string, onRead?: OnRead): Promise<ArtifactFormat> {
@@ -278,20 +293,7 @@ export async function readImageArtifact(path: string, format?: ArtifactFormat, o
     if (e.type !== '0' && e.type !== '7') throw new ReleaseError('ARCHIVE_ERROR', `${path}: layer "${name}" is not a regular file`);
     return e;
   });
-  if (seekable) {
-    // Each distinct entry once, even when several layers name it.
-    const todo = [...new Set(layerEntries.filter((e) => !e.json && !e.digest))];
-    const hashes = await hashRanges(
-      path,
-      todo.map((e) => ({ offset: e.dataOffset, size: e.size })),
-      { onRead, parallel: opts.parallelHash },
-    );
-    todo.forEach((e, i) => {
-      e.digest = hashes[i]!.digest;
-      e.magic = hashes[i]!.magic;
-    });
-  }
-  const layers: LayerSource[] = layerEntries.map((e, i) => {
+  const checkLayer = (e: ScannedEntry, i: number): string => {
     const digest = e.digest ?? sha256Digest(e.json ?? new Uint8Array());
     if (digest !== diffIds[i]) {
       const compressed = e.magic && e.magic[0] === 0x1f && e.magic[1] === 0x8b;
@@ -300,6 +302,35 @@ export async function readImageArtifact(path: string, format?: ArtifactFormat, o
         `${path}: layer ${i} "${layerNames[i]}" has sha256 ${digest} but the config's diff_id is ${diffIds[i]}${compressed ? ' (the layer is gzip-compressed; only uncompressed layers are supported)' : ''}`,
       );
     }
+    return digest;
+  };
+  let layersVerified: Promise<void> | undefined;
+  if (seekable) {
+    // Each distinct entry once, even when several layers name it.
+    const todo = [...new Set(layerEntries.filter((e) => !e.json && !e.digest))];
+    const hashAll = async () => {
+      const hashes = await hashRanges(
+        path,
+        todo.map((e) => ({ offset: e.dataOffset, size: e.size })),
+        { onRead, parallel: opts.parallelHash },
+      );
+      todo.forEach((e, i) => {
+        e.digest = hashes[i]!.digest;
+        e.magic = hashes[i]!.magic;
+      });
+      layerEntries.forEach(checkLayer);
+    };
+    if (opts.deferLayerHashes && todo.reduce((n, e) => n + e.size, 0) >= DEFER_MIN_BYTES) {
+      layersVerified = hashAll();
+      // Awaited by the caller before anything is committed; never an unhandled rejection meanwhile.
+      layersVerified.catch(() => undefined);
+    } else {
+      await hashAll();
+    }
+  }
+  // Until the hashes are in, a deferred layer is what the config says it is.
+  const layers: LayerSource[] = layerEntries.map((e, i) => {
+    const digest = layersVerified ? diffIds[i]! : checkLayer(e, i);
     return { entry: e.name, dataOffset: e.dataOffset, digest, diffId: digest, size: e.size, mediaType: OCI_LAYER_TAR };
   });
   const configDesc = configDescriptor(config);
@@ -317,7 +348,7 @@ export async function readImageArtifact(path: string, format?: ArtifactFormat, o
     layers,
     repoTags: Array.isArray(m.RepoTags) ? (m.RepoTags as unknown[]).filter((t): t is string => typeof t === 'string') : [],
   };
-  return imageLayout(path, parts, onRead);
+  return { ...imageLayout(path, parts, onRead), ...(layersVerified ? { layersVerified } : {}) };
 }
 
 /** The image of `parts` with its layer bytes read from the artifact at `path` on demand. */

@@ -8,7 +8,7 @@ import { type Logger, ReleaseError, sha256Digest, sha256File, silentLogger, writ
 import { ioError } from './io-error.js';
 import { withLockFile } from './lock-file.js';
 import { type Descriptor, OCI_INDEX, REF_NAME_ANNOTATION } from './media-types.js';
-import { type BlobState, type ImageStore, keyedMutex } from './store.js';
+import { type BlobState, type ImageStore, keyedMutex, type PutBlobOptions } from './store.js';
 
 /**
  * An OCI image layout directory (image-layout spec): `oci-layout`,
@@ -126,7 +126,7 @@ export class LayoutStore implements ImageStore {
     return false;
   }
 
-  async putBlob(d: Descriptor, open: (attempt: number) => AsyncIterable<Uint8Array>, onBytes?: (n: number) => void): Promise<void> {
+  async putBlob(d: Descriptor, open: (attempt: number) => AsyncIterable<Uint8Array>, onBytes?: (n: number) => void, opts: PutBlobOptions = {}): Promise<void> {
     await this.ensure();
     const final = this.blobPath(d.digest);
     const tmp = `${final}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
@@ -147,6 +147,7 @@ export class LayoutStore implements ImageStore {
       if (digest !== d.digest || size !== d.size) {
         throw new ReleaseError('DIGEST_MISMATCH', `blob ${d.digest}: the source yielded ${size} bytes hashing to ${digest}`);
       }
+      await opts.commitAfter;
       await rename(tmp, final);
     } catch (e) {
       await rm(tmp, { force: true });

@@ -62,7 +62,8 @@ export async function pushImage(artifact: { path: string; format?: ArtifactForma
   const logger = opts.logger ?? silentLogger;
   const { store, ref } = openStore(target, opts);
   const tags = [...new Set([...(ref.tag ? [ref.tag] : []), ...(opts.tags ?? [])])];
-  const { image, cached, hashedFile } = await loadImage(artifact, { ...opts, logger });
+  // To a registry, the layers of a large archive on disk are uploaded while they are hashed; nothing is committed before the hashes are in.
+  const { image, cached, hashedFile } = await loadImage(artifact, { ...opts, logger, deferLayerHashes: ref.kind === 'registry' });
   if (ref.digest && ref.digest !== image.digest) {
     throw new ReleaseError('DIGEST_MISMATCH', `${target} names ${ref.digest} but ${artifact.path} is ${image.digest}`);
   }
@@ -106,10 +107,6 @@ export async function pushImage(artifact: { path: string; format?: ArtifactForma
 
   // Largest first: the longest upload bounds the wall time.
   const missingLayers = missing.filter((d) => d.digest !== config.digest).sort((a, b) => b.size - a.size);
-  if (missing.some((d) => d.digest === config.digest)) {
-    await store.putBlob(config, () => bytesOf(image.config));
-    bytesUploaded += config.size;
-  }
   // Each layer byte is hashed once per push: here when it came from the cache,
   // by the store while uploading; else it was hashed moments ago, and a file
   // that kept its identity (checked below) still holds those bytes.
@@ -117,7 +114,7 @@ export async function pushImage(artifact: { path: string; format?: ArtifactForma
   const upload = async (d: Descriptor, first?: AsyncIterable<Uint8Array>) => {
     const index = layerIndex.get(d.digest)!;
     logger.debug(`uploading layer ${index} ${d.digest} (${d.size} bytes)`);
-    await store.putBlob(d, (attempt) => (attempt === 0 && first ? first : image.openLayer(index)), progress(d), { sourceChecked });
+    await store.putBlob(d, (attempt) => (attempt === 0 && first ? first : image.openLayer(index)), progress(d), { sourceChecked, commitAfter: image.layersVerified });
     bytesUploaded += d.size;
   };
   try {
@@ -129,10 +126,18 @@ export async function pushImage(artifact: { path: string; format?: ArtifactForma
       for await (const { index, body } of image.streamLayers([...byIndex.keys()])) await upload(byIndex.get(index)!, body);
     }
   } catch (e) {
+    // A layer that is not what its config says stops the uploads: that is the error to report.
+    await image.layersVerified;
     await assertUnchanged(artifact.path, hashedFile, e);
     throw e;
   }
+  // Every layer, uploaded or already there, hashed to its diff_id before anything refers to it.
+  await image.layersVerified;
   if (missingLayers.length > 0) await assertUnchanged(artifact.path, hashedFile);
+  if (missing.some((d) => d.digest === config.digest)) {
+    await store.putBlob(config, () => bytesOf(image.config));
+    bytesUploaded += config.size;
+  }
   await mapLimit(damaged, 4, async (d) => {
     const again = await store.checkBlob(d, { full: true });
     if (again.state !== 'ok') {

@@ -8,7 +8,7 @@ import { type HttpResponse, header, httpRequest, type RequestBody } from './http
 import { withLockFile } from './lock-file.js';
 import { type Descriptor, MANIFEST_ACCEPT, OCI_INDEX } from './media-types.js';
 import { parseRetryAfter, type RetryPolicy, retryPolicy, TransientError, withRetry } from './retry.js';
-import { type BlobState, type ImageStore, keyedMutex } from './store.js';
+import { type BlobState, type ImageStore, keyedMutex, type PutBlobOptions } from './store.js';
 
 export interface RegistryOptions {
   logger?: Logger;
@@ -205,10 +205,11 @@ const mutex = keyedMutex();
 
 /**
  * Passes `source` through, hashing it, and holds back the last chunk until the
- * bytes are known to match `d`: a source that does not (a changed file) fails
- * the upload before the registry has the whole body, so it can never commit
- * it. With `hash` false (the caller hashed these bytes already) only the size
- * is checked. Reports what was sent in `sink`.
+ * bytes are known to match `d` (and `commitAfter` resolved): a source that
+ * does not match (a changed file, a layer that is not what its config says)
+ * fails the upload before the registry has the whole body, so it can never
+ * commit it. With `hash` false (the caller hashed these bytes already) only
+ * the size is checked. Reports what was sent in `sink`.
  */
 async function* verified(
   source: AsyncIterable<Uint8Array>,
@@ -216,6 +217,7 @@ async function* verified(
   hash: boolean,
   sink: { bytes: number },
   onBytes?: (n: number) => void,
+  commitAfter?: Promise<void>,
 ): AsyncGenerator<Uint8Array> {
   const h = hash ? createHash('sha256') : undefined;
   let held: Uint8Array | undefined;
@@ -233,6 +235,7 @@ async function* verified(
   if (digest !== d.digest || sink.bytes !== d.size) {
     throw new ReleaseError('DIGEST_MISMATCH', `blob ${d.digest}: the source yielded ${sink.bytes} bytes hashing to ${digest}; it changed since it was read`);
   }
+  await commitAfter;
   if (held) {
     onBytes?.(held.length);
     yield held;
@@ -293,12 +296,7 @@ export class RegistryStore implements ImageStore {
     return false;
   }
 
-  async putBlob(
-    d: Descriptor,
-    open: (attempt: number) => AsyncIterable<Uint8Array>,
-    onBytes?: (n: number) => void,
-    opts: { sourceChecked?: boolean } = {},
-  ): Promise<void> {
+  async putBlob(d: Descriptor, open: (attempt: number) => AsyncIterable<Uint8Array>, onBytes?: (n: number) => void, opts: PutBlobOptions = {}): Promise<void> {
     const what = `uploading blob ${d.digest}`;
     await withRetry(
       this.client.policy,
@@ -309,17 +307,26 @@ export class RegistryStore implements ImageStore {
         const location = header(start, 'location');
         if (!location) throw new ReleaseError('REGISTRY_ERROR', `registry ${this.client.host} started an upload without a Location`);
         // The Location already carries the session state; the digest is appended (monolithic PUT).
-        const url = new URL(location, this.client.base);
+        const session = new URL(location, this.client.base);
+        const url = new URL(session);
         url.searchParams.set('digest', d.digest);
         const sent = { bytes: 0 };
-        const res = await this.client.attempt({
-          method: 'PUT',
-          path: url,
-          scopes: this.push,
-          what,
-          headers: { 'Content-Type': 'application/octet-stream' },
-          body: { size: d.size, stream: verified(open(attempt - 1), d, !opts.sourceChecked, sent, onBytes) },
-        });
+        let res: HttpResponse;
+        try {
+          res = await this.client.attempt({
+            method: 'PUT',
+            path: url,
+            scopes: this.push,
+            what,
+            headers: { 'Content-Type': 'application/octet-stream' },
+            body: { size: d.size, stream: verified(open(attempt - 1), d, !opts.sourceChecked, sent, onBytes, opts.commitAfter) },
+          });
+        } catch (e) {
+          // Abandoned for good (the source, not the network): ask the registry to drop the half-received
+          // session (best effort: it may still be taking it in; registries expire unfinished uploads anyway).
+          if (!(e instanceof TransientError)) await this.client.attempt({ method: 'DELETE', path: session, scopes: this.push, what: `cancelling upload of ${d.digest}` }).catch(() => undefined);
+          throw e;
+        }
         if (res.status !== 201) {
           if (res.status === 400 || res.status === 404) {
             // Corrupted or cut in transit (the source itself hashed right): start over.

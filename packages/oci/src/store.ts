@@ -27,9 +27,10 @@ export interface ImageStore {
    * each retry), checking them against `d` on the way. `sourceChecked` says the
    * caller hashed these very bytes already; a registry then leaves the check
    * to its own digest verification, a layout (which nothing else checks) does
-   * it anyway.
+   * it anyway. `commitAfter` holds the blob back, its last bytes unsent, until
+   * the promise resolves, and abandons it if the promise rejects.
    */
-  putBlob(d: Descriptor, open: (attempt: number) => AsyncIterable<Uint8Array>, onBytes?: (n: number) => void, opts?: { sourceChecked?: boolean }): Promise<void>;
+  putBlob(d: Descriptor, open: (attempt: number) => AsyncIterable<Uint8Array>, onBytes?: (n: number) => void, opts?: PutBlobOptions): Promise<void>;
   /** True when the manifest with this digest is there (in a layout: listed in index.json). */
   hasManifest(digest: string): Promise<boolean>;
   /** `ref` is a digest or a tag; `root` makes a layout list the manifest in index.json. */
@@ -43,6 +44,11 @@ export interface ImageStore {
   referrers(digest: string, artifactType?: string): Promise<Descriptor[] | undefined>;
   /** Runs `fn` with the store-wide lock for `key` (read-modify-write of shared indexes). */
   exclusive<T>(key: string, fn: () => Promise<T>): Promise<T>;
+}
+
+export interface PutBlobOptions {
+  sourceChecked?: boolean;
+  commitAfter?: Promise<void>;
 }
 
 export type BlobState = { state: 'ok' } | { state: 'missing' } | { state: 'corrupt'; detail: string };
