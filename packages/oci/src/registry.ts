@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isReleaseError, type Logger, ReleaseError, registerSecret, sha256Digest, silentLogger } from '@nixrel/core';
@@ -507,7 +507,9 @@ export class RegistryStore implements ImageStore {
     const id = `${this.name}#${key}`;
     return mutex(id, async () => {
       const dir = join(tmpdir(), 'nixrel-registry-locks');
-      await mkdir(dir, { recursive: true, mode: 0o1777 });
+      // Shared by every user of the machine, like /tmp itself (umask would narrow the mode given to mkdir).
+      await mkdir(dir, { recursive: true });
+      await chmod(dir, 0o1777).catch(() => undefined);
       return withLockFile(join(dir, `${createHash('sha256').update(id).digest('hex').slice(0, 32)}.lock`), fn, { logger: this.logger });
     });
   }
