@@ -469,8 +469,14 @@ export class RegistryStore implements ImageStore {
   }
 
   async discardBlob(d: Descriptor): Promise<boolean> {
-    const res = await this.client.request({ method: 'DELETE', path: this.v2(`blobs/${d.digest}`), scopes: [`repository:${this.repository}:delete`, ...this.push], what: `deleting blob ${d.digest}` });
-    return res.status === 202 || res.status === 404;
+    try {
+      const res = await this.client.request({ method: 'DELETE', path: this.v2(`blobs/${d.digest}`), scopes: [`repository:${this.repository}:delete`, ...this.push], what: `deleting blob ${d.digest}` });
+      return res.status === 202 || res.status === 404;
+    } catch (e) {
+      // Not allowed to delete: the caller reports who must.
+      if (isReleaseError(e, 'AUTH_ERROR')) return false;
+      throw e;
+    }
   }
 
   async listTags(): Promise<string[]> {
