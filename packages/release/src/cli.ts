@@ -20,11 +20,12 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   'attest-all': () => import('./commands/attest-all.js'),
   collect: () => import('./commands/collect.js'),
   reproduce: () => import('./commands/reproduce.js'),
+  diff: () => import('./commands/diff.js'),
 };
 
 // `pnpm release <sub>` arrives as `release <sub> ...`; a bare `pnpm release` (or
 // one followed by flags) is the full release.
-const RELEASE_SUBCOMMANDS = new Set(['build', 'push', 'sbom', 'attest', 'plan', 'image', 'attest-all', 'collect', 'reproduce']);
+const RELEASE_SUBCOMMANDS = new Set(['build', 'push', 'sbom', 'attest', 'plan', 'image', 'attest-all', 'collect', 'reproduce', 'diff']);
 
 function findRepoRoot(start: string): string {
   let dir = resolve(start);
