@@ -8,7 +8,7 @@ import type { Command } from '../cli-context.js';
 import { createSigner, forEachBounded, prepareRelease, readReleaseRecords, runAttestation, runVerify, throwIfFailed, withVersion } from '../cut-release.js';
 import { parseStepArgs, releaseOptions } from './release-args.js';
 
-const USAGE = 'usage: pnpm release attest-all --version V [--collection C] [--registry REF] [signer flags] [--json]';
+export const USAGE = 'usage: pnpm release attest-all --version V [--collection C] [--registry REF] [signer flags] [--json]';
 
 export const run: Command = async (args, ctx) => {
   const values = parseStepArgs(args, USAGE);

@@ -7,7 +7,7 @@ import { type Command, displayPath } from '../cli-context.js';
 import { finishRelease, prepareRelease, readReleaseRecords, withVersion } from '../cut-release.js';
 import { parseStepArgs, releaseOptions } from './release-args.js';
 
-const USAGE = 'usage: pnpm release collect --version V [--collection C] [--registry REF] [--out DIR] [--json]';
+export const USAGE = 'usage: pnpm release collect --version V [--collection C] [--registry REF] [--out DIR] [--json]';
 
 export const run: Command = async (args, ctx) => {
   const values = parseStepArgs(args, USAGE);

@@ -8,7 +8,7 @@ import type { Command } from '../cli-context.js';
 import { prepareRelease, recordBuild, runBuild, runPublishAndSbom, withVersion } from '../cut-release.js';
 import { parseReleaseArgs, releaseOptions } from './release-args.js';
 
-const USAGE = 'usage: pnpm release image <name> --version V [--collection C] [--registry REF] [--json]';
+export const USAGE = 'usage: pnpm release image <name> --version V [--collection C] [--registry REF] [--json]';
 
 export const run: Command = async (args, ctx) => {
   const { values, positionals } = parseReleaseArgs(args, USAGE);
