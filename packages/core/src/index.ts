@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './files.js';
+export * from './format.js';
 export * from './log.js';
 export * from './manifest.js';
 export * from './oci-grammar.js';

@@ -1,21 +1,9 @@
 /** A ReleaseDiff as text: one table row per image, then the changes of each image that has any. */
 import type { ImageDiff, ReleaseDiff } from '@nixrel/core';
+import { formatBytes } from '@nixrel/core';
 
 const shortDigest = (d: string | undefined) => (d ? d.replace(/^sha256:([0-9a-f]{12})[0-9a-f]*$/, 'sha256:$1') : 'none');
 const signed = (n: number) => (n > 0 ? `+${n}` : String(n));
-
-/** 1536 -> `1.5 KiB`: closure sizes as a reader compares them. */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = Math.abs(n);
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  const text = u === 0 ? String(v) : v.toFixed(1);
-  return `${n < 0 ? '-' : ''}${text} ${units[u]}`;
-}
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
