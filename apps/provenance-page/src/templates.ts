@@ -45,7 +45,7 @@ function markdownTemplate(): HandlebarsTemplateDelegate {
     env.registerHelper('headingId', (v: unknown) => safe(/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(str(v)) ? `{#${str(v)}}` : ''));
     env.registerHelper('link', (fact: Fact | undefined) => {
       if (!fact) return '';
-      if (fact.missing !== undefined) return safe(`not available: ${mdText(fact.missing)}`);
+      if (fact.missing !== undefined) return safe('not recorded');
       const label = mdText(fact.text ?? '');
       return safe(fact.href ? `[${label}](${mdDestination(fact.href)})` : label);
     });
