@@ -27,7 +27,9 @@ export interface ChangesView {
 // The first lines of a long component list, then a count: the full list is in the diff file.
 const MAX_COMPONENT_LINES = 6;
 
-const short = (digest: string | undefined) => (digest ? digest.replace(/^(sha256:[0-9a-f]{12})[0-9a-f]*$/, '$1…') : 'none');
+// Digests and git revisions, cut to 12 hex digits as reviewers read them.
+const short = (value: string | undefined) => (value ? value.replace(/^((?:sha256:)?[0-9a-f]{12})[0-9a-f]{28,}$/, '$1…') : 'none');
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function componentLines(d: ImageDiff): string[] {
   const c = d.components;
@@ -42,7 +44,7 @@ function componentLines(d: ImageDiff): string[] {
 
 function changeLines(d: ImageDiff): string[] {
   if (d.status === 'removed') return [];
-  if (d.status === 'added') return [`${d.components.added.length} components`];
+  if (d.status === 'added') return [plural(d.components.added.length, 'component')];
   const lines: string[] = [];
   if (d.versionChange) lines.push(`version ${d.versionChange.from} → ${d.versionChange.to}`);
   lines.push(...componentLines(d));
