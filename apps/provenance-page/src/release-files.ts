@@ -28,6 +28,7 @@ export const PAGE_FILES = {
   markdown: 'provenance.md',
   manifest: 'release.json',
   schema: 'release-manifest.schema.json',
+  summary: 'page.json',
 } as const;
 
 const RESERVED = new Set<string>(Object.values(PAGE_FILES));

@@ -7,10 +7,11 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ReleaseDiff, ReleaseManifest, VerificationReport } from '@nixrel/core';
-import { ReleaseError, validateManifest, writeFileAtomic } from '@nixrel/core';
+import { ReleaseError, toJson, validateManifest, writeFileAtomic } from '@nixrel/core';
 import type { MissingFact } from './facts.js';
 import { relativeFileHref } from './links.js';
 import { buildPageModel } from './page-model.js';
+import { pageSummary } from './page-summary.js';
 import { type CheckedFile, checkLinkedFiles, copyReleaseFiles, PAGE_FILES } from './release-files.js';
 import { renderHtml, renderMarkdown } from './templates.js';
 
@@ -133,5 +134,6 @@ export async function renderPage(opts: RenderPageOptions): Promise<RenderPageRes
   const written = await copyReleaseFiles(manifestPath, files, outDir);
   await writeFileAtomic(join(outDir, PAGE_FILES.html), indexHtml);
   await writeFileAtomic(join(outDir, PAGE_FILES.markdown), markdown);
-  return { indexHtml, markdown, files: [PAGE_FILES.html, PAGE_FILES.markdown, ...written], missing: page.missing };
+  await writeFileAtomic(join(outDir, PAGE_FILES.summary), toJson(pageSummary(page)));
+  return { indexHtml, markdown, files: [PAGE_FILES.html, PAGE_FILES.markdown, PAGE_FILES.summary, ...written], missing: page.missing };
 }
