@@ -53,7 +53,6 @@ describe('renderPage on the keyless fixture release', () => {
     expect(doc.querySelectorAll('h1')).toHaveLength(1);
     expect([...doc.querySelectorAll('h2')].map((h) => h.textContent)).toEqual([
       'Summary',
-      'What this page shows',
       'What changed',
       'Images',
       'SLSA Build Level 3',

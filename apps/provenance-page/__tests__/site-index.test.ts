@@ -3,10 +3,9 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ReleaseManifest, VerificationReport } from '@nixrel/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderPage } from '../src/index.js';
-import { fixtureRelease, parsePage, type TestRelease } from './helpers.js';
+import { fixtureRelease, fixtureReport, parsePage, type TestRelease } from './helpers.js';
 
 const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
 const TSX = createRequire(import.meta.url).resolve('tsx/cli');
@@ -17,12 +16,6 @@ function page(args: string[]): Promise<{ code: number; stdout: string; stderr: s
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
-}
-
-/** Every image passed: a verifier's report for the release. */
-function allPassed(m: ReleaseManifest): VerificationReport {
-  const images = m.images.map((i) => ({ name: i.name, ok: true, checks: [{ id: 'signature', title: 'Signatures verify', status: 'passed' as const }] }));
-  return { checkedAt: m.date, policy: { mode: 'keyless' }, release: [], images, ok: true };
 }
 
 describe('pnpm page index --site DIR', () => {
@@ -45,7 +38,7 @@ describe('pnpm page index --site DIR', () => {
         for (const i of m.images) i.collection = s.collection;
       });
       releases.push(r);
-      await renderPage({ manifestPath: r.manifestPath, outDir: join(site, s.collection, s.version), ...(s.verified ? { verification: allPassed(r.manifest) } : {}) });
+      await renderPage({ manifestPath: r.manifestPath, outDir: join(site, s.collection, s.version), ...(s.verified ? { verification: fixtureReport(r.manifest) } : {}) });
     }
   });
   afterAll(async () => {

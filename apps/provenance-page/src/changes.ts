@@ -56,7 +56,8 @@ function changeLines(d: ImageDiff): string[] {
   }
   if (d.layers) lines.push(`layers ${d.layers.from} → ${d.layers.to}`);
   for (const f of d.flakeInputs) lines.push(`flake input ${f.name}: ${short(f.from)} → ${short(f.to)}`);
-  if (d.digestChange) lines.push(`digest ${short(d.digestChange.from)} → ${short(d.digestChange.to)}`);
+  // A new digest goes without saying when something else changed; alone, it is the change.
+  if (d.digestChange && lines.length === 0) lines.push(`rebuilt: digest ${short(d.digestChange.from)} → ${short(d.digestChange.to)}`);
   for (const n of d.notCompared) lines.push(`not compared: ${n}`);
   return lines;
 }

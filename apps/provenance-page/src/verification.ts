@@ -20,6 +20,8 @@ export interface ImageCheckView {
   status: VerifiedStatus;
   /** One or two words for the summary: yes, no, partly, not checked. */
   short: string;
+  /** The image entry's label: verified, not verified, partly verified. */
+  label: string;
   statusText: string;
   checks: CheckView[];
 }
@@ -54,21 +56,23 @@ function statusOf(checks: VerificationCheck[]): VerifiedStatus {
 }
 
 const SHORT: Record<VerifiedStatus, string> = { passed: 'yes', failed: 'no', partial: 'partly', 'not-verified': 'not checked' };
+const LABEL: Record<VerifiedStatus, string> = { passed: 'verified', failed: 'not verified', partial: 'partly verified', 'not-verified': 'not checked' };
 
 export function imageChecks(report: VerificationReport | undefined, name: string): ImageCheckView {
-  if (!report) return { status: 'not-verified', short: SHORT['not-verified'], statusText: 'not verified when rendered', checks: [] };
+  const unchecked = (statusText: string): ImageCheckView => ({ status: 'not-verified', short: SHORT['not-verified'], label: LABEL['not-verified'], statusText, checks: [] });
+  if (!report) return unchecked('not verified when rendered');
   const image = report.images.find((i) => i.name === name);
-  if (!image) return { status: 'not-verified', short: SHORT['not-verified'], statusText: 'the verifier did not check this image', checks: [] };
+  if (!image) return unchecked('the verifier did not check this image');
   const status = image.ok ? 'passed' : statusOf(image.checks);
   const failed = image.checks.filter((c) => c.status === 'failed').length;
-  const unchecked = image.checks.filter((c) => c.status === 'not-checked').length;
+  const notChecked = image.checks.filter((c) => c.status === 'not-checked').length;
   const statusText =
     status === 'passed'
       ? `verified: ${image.checks.length} checks passed`
       : status === 'failed'
         ? `verification failed: ${failed} of ${image.checks.length} checks`
-        : `partly verified: ${unchecked} of ${image.checks.length} checks not made`;
-  return { status, short: SHORT[status], statusText, checks: checkViews(image.checks) };
+        : `partly verified: ${notChecked} of ${image.checks.length} checks not made`;
+  return { status, short: SHORT[status], label: LABEL[status], statusText, checks: checkViews(image.checks) };
 }
 
 function policyText(policy: VerificationReport['policy']): string {
