@@ -86,6 +86,10 @@ async function checkedFile(read: ReadRelative, path: string, digest: string, wha
 
 async function readContents(manifestData: Buffer, read: ReadRelative, source: string): Promise<ReleaseContents> {
   const manifest = validateManifest(parseJson(manifestData, `release manifest ${source}`), `release manifest ${source}`);
+  return contentsOf(manifest, read, source);
+}
+
+async function contentsOf(manifest: ReleaseManifest, read: ReadRelative, source: string): Promise<ReleaseContents> {
   const images = new Map<string, ImageContents>();
   for (const image of manifest.images) {
     let sbom: ImageContents['sbom'] = `${image.name} has no SBOM in ${manifest.version}`;
@@ -113,12 +117,20 @@ export async function loadReleaseFile(manifestPath: string): Promise<ReleaseCont
   } catch (e) {
     throw new ReleaseError('NOT_FOUND', `release manifest not found: ${manifestPath}`, { cause: e });
   }
-  const base = dirname(path);
-  const read: ReadRelative = async (rel) => {
+  return readContents(data, readBeside(dirname(path)), manifestPath);
+}
+
+/** Files by their path relative to `base`; nothing outside it. */
+function readBeside(base: string): ReadRelative {
+  return async (rel) => {
     if (posix.isAbsolute(rel) || rel.split('/').includes('..')) return undefined;
     return readFile(resolve(base, rel)).catch(() => undefined);
   };
-  return readContents(data, read, manifestPath);
+}
+
+/** A release being assembled: its manifest in memory, its files in `dir`. */
+export function releaseInDirectory(manifest: ReleaseManifest, dir: string): Promise<ReleaseContents> {
+  return contentsOf(manifest, readBeside(dir), dir);
 }
 
 // A pack holds a release's JSON files and bundles, a few MiB; anything far
