@@ -12,7 +12,7 @@ import { extname, join, normalize } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderPage } from '../src/index.js';
-import { fixtureRelease, fixtureDiff, fixtureReport, makeHostile, type TestRelease } from './helpers.js';
+import { fixtureDiff, fixtureRelease, fixtureReport, makeHostile, type TestRelease } from './helpers.js';
 
 const ARTIFACTS = new URL('../test-artifacts/', import.meta.url).pathname;
 const SUB_PATH = '/packages/v1/';

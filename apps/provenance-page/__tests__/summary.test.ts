@@ -43,7 +43,7 @@ describe('the summary', () => {
     const { indexHtml } = await renderPage({ manifestPath: release.manifestPath, outDir: release.outDir, verification });
     const doc = parsePage(indexHtml);
     expect(tile(doc, 'Verified when rendered')).toBe('5 of 7 verified');
-    const chips = [...doc.querySelectorAll('#summary .chips li')].map((li) => [li.querySelector('a')!.textContent, li.className, li.querySelector('.state')!.textContent]);
+    const chips = [...doc.querySelectorAll('#summary .chips li')].map((li) => [li.querySelector('a')!.textContent, li.className, li.querySelector('.chip-state')!.textContent]);
     expect(chips).toEqual([
       ['postgres', 'chip passed', 'yes'],
       ['redis', 'chip partial', 'partly'],
@@ -53,7 +53,7 @@ describe('the summary', () => {
       ['sbomify-caddy-dev', 'chip passed', 'yes'],
       ['sbomify-minio-init', 'chip passed', 'yes'],
     ]);
-    const checks = (name: string) => [...doc.querySelectorAll(`#image-${name} ul.checks li`)].map((li) => li.querySelector('.state')!.textContent);
+    const checks = (name: string) => [...doc.querySelectorAll(`#image-${name} ul.checks li`)].map((li) => li.querySelector('.check-state')!.textContent);
     expect(checks('postgres')).toEqual(['passed', 'passed', 'passed']);
     expect(checks('minio')).toEqual(['passed', 'failed', 'passed']);
     expect(checks('redis')).toEqual(['not checked', 'passed', 'passed']);

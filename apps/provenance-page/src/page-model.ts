@@ -7,6 +7,7 @@
  */
 import { basename } from 'node:path';
 import type { AttestationRecord, ImageRecord, ReleaseDiff, ReleaseManifest, VerificationReport } from '@nixrel/core';
+import { type ChangesView, changesView } from './changes.js';
 import {
   COSIGN_TYPES,
   cosignVerify,
@@ -36,7 +37,6 @@ import {
   runLinkText,
   safeHttpUrl,
 } from './links.js';
-import { type ChangesView, changesView } from './changes.js';
 import { type SlsaView, slsaView } from './slsa.js';
 import { type ImageCheckView, imageChecks, type ReleaseCheckView, releaseChecks } from './verification.js';
 

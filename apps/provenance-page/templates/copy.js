@@ -35,7 +35,7 @@
   const openTarget = () => {
     const target = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
     for (let el = target; el; el = el.parentElement) if (el.tagName === 'DETAILS') el.open = true;
-    const inner = target && target.querySelector(':scope > details');
+    const inner = target?.querySelector(':scope > details');
     if (inner) inner.open = true;
   };
   window.addEventListener('hashchange', openTarget);

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ReleaseDiff, ReleaseManifest } from '@nixrel/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { diffComponents, purlWithoutVersion } from '../src/diff/release-diff.js';
 import { flakeInputs } from '../src/diff/release-contents.js';
+import { diffComponents, purlWithoutVersion } from '../src/diff/release-diff.js';
 import { scratchRepo } from './image-test-helpers.js';
 import { readManifest, releaseEnv, runCliProcess } from './release-helpers.js';
 
