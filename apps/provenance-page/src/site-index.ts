@@ -74,7 +74,7 @@ async function readRelease(site: string, collection: string, dir: string): Promi
     slsaLevel: manifest.slsa.level,
     verification: v?.rendered ? `${v.passed} of ${v.total} verified` : 'not verified when rendered',
     verificationStatus: v?.rendered ? (v.passed === v.total ? 'all' : 'some') : 'none',
-    reproducibility: `${matched} of ${total} reproduced${differ > 0 ? `, ${differ} differ` : ''}`,
+    reproducibility: matched + differ === 0 ? 'reproducibility not checked' : `${matched} of ${total} reproduced${differ > 0 ? `, ${differ} differ` : ''}`,
   };
 }
 

@@ -3,6 +3,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ReleaseDiff, ReleaseManifest } from '@nixrel/core';
+import { sha256Digest } from '@nixrel/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { flakeInputs } from '../src/diff/release-contents.js';
 import { diffComponents, purlWithoutVersion } from '../src/diff/release-diff.js';
@@ -114,6 +115,25 @@ describe('pnpm release diff on two real example releases', () => {
     const fromPack = await cli(['release', 'diff', pack, '.release/example-v2/release.json', '--json']);
     expect(fromPack.code, fromPack.stderr).toBe(0);
     expect(JSON.parse(fromPack.stdout)).toEqual(byVersion);
+  });
+
+  it('is recorded at release time: release.json names its predecessor and the page shows the stored diff', async () => {
+    expect(one.previous).toBeUndefined();
+    const diffText = await readFile(join(repo.dir, '.release/example-v2/diff.json'), 'utf8');
+    expect(two.previous).toEqual({ version: 'example-v1', diff: { path: 'diff.json', digest: sha256Digest(diffText) } });
+    const stored = JSON.parse(diffText) as ReleaseDiff;
+    const computed = JSON.parse((await cli(['release', 'diff', 'example-v1', 'example-v2', '--json'])).stdout) as ReleaseDiff;
+    expect(stored).toEqual(computed);
+    const page = await readFile(join(repo.dir, 'site/example-v2/index.html'), 'utf8');
+    expect(page).toContain('What changed since example-v1');
+    expect(page).toContain('<a href="diff.json">the full diff against example-v1 (JSON)</a>');
+    expect(page).toMatch(/<span class="name"><a href="#image-toolbox">toolbox<\/a><\/span> <span class="tag">changed<\/span> <ul><li>version 0\.9 → 1\.0<\/li><li>toolbox 0\.9 → 1\.0<\/li><\/ul>/);
+    // Running the same release again changes nothing: same diff file, same manifest.
+    const manifestBefore = await readFile(join(repo.dir, '.release/example-v2/release.json'), 'utf8');
+    const again = await cli(['release', '--collection', 'example', '--version', 'example-v2']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(await readFile(join(repo.dir, '.release/example-v2/diff.json'), 'utf8')).toBe(diffText);
+    expect(await readFile(join(repo.dir, '.release/example-v2/release.json'), 'utf8')).toBe(manifestBefore);
   });
 
   it('refuses what is not a release, an SBOM that does not match its digest, and a broken pack, naming each', async () => {
