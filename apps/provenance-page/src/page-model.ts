@@ -7,6 +7,7 @@
  */
 import { basename } from 'node:path';
 import type { AttestationRecord, ImageRecord, ReleaseDiff, ReleaseManifest, VerificationReport } from '@nixrel/core';
+import { COSIGN_SIGN_PREDICATE, CYCLONEDX_BOM, SLSA_PROVENANCE_V1 } from '@nixrel/core';
 import { type ChangesView, changesView } from './changes.js';
 import {
   COSIGN_TYPES,
@@ -15,9 +16,6 @@ import {
   GITHUB_ACTIONS_ISSUER,
   ghAttestationVerify,
   nixBuild,
-  PREDICATE_COSIGN_SIGN,
-  PREDICATE_CYCLONEDX,
-  PREDICATE_SLSA_V1,
   projectReproduce,
   projectVerifyManifest,
   projectVerifyReference,
@@ -151,9 +149,9 @@ export interface ModelOptions {
 }
 
 const PREDICATE_LABELS: Record<string, string> = {
-  [PREDICATE_SLSA_V1]: 'SLSA provenance',
-  [PREDICATE_CYCLONEDX]: 'CycloneDX SBOM',
-  [PREDICATE_COSIGN_SIGN]: 'image signature',
+  [SLSA_PROVENANCE_V1]: 'SLSA provenance',
+  [CYCLONEDX_BOM]: 'CycloneDX SBOM',
+  [COSIGN_SIGN_PREDICATE]: 'image signature',
 };
 
 export function predicateLabel(predicateType: string): string {
@@ -208,8 +206,8 @@ function signatureView(ctx: ReleaseContext, image: ImageRecord): SignatureView {
     return view;
   }
   for (const [predicate, name] of [
-    [PREDICATE_SLSA_V1, 'provenance attestation'],
-    [PREDICATE_CYCLONEDX, 'SBOM attestation'],
+    [SLSA_PROVENANCE_V1, 'provenance attestation'],
+    [CYCLONEDX_BOM, 'SBOM attestation'],
   ] as const) {
     if (!attestationFor(image, predicate)) ledger.miss(name, `no ${predicateLabel(predicate)} attestation recorded`, at);
   }
@@ -278,7 +276,7 @@ function verificationCommands(ctx: ReleaseContext, image: ImageRecord, reference
   if (localLayout) {
     unavailable.push({ label: 'cosign', reason: `the image is in a local OCI layout (${image.repository}), not in a registry cosign can read` });
   } else {
-    if (signedFor(image, PREDICATE_COSIGN_SIGN)) {
+    if (signedFor(image, COSIGN_SIGN_PREDICATE)) {
       commands.push(ids.next(`cosign verify (${image.name})`, cosignVerify(reference, check)));
     } else {
       unavailable.push({
@@ -286,7 +284,7 @@ function verificationCommands(ctx: ReleaseContext, image: ImageRecord, reference
         reason: 'no image signature (cosign sign) recorded: the release signs attestations only',
       });
     }
-    for (const p of [PREDICATE_SLSA_V1, PREDICATE_CYCLONEDX]) {
+    for (const p of [SLSA_PROVENANCE_V1, CYCLONEDX_BOM]) {
       const type = COSIGN_TYPES[p]!;
       if (signedFor(image, p)) commands.push(ids.next(`cosign verify-attestation --type ${type} (${image.name})`, cosignVerifyAttestation(reference, type, check)));
       else unavailable.push({ label: `cosign verify-attestation --type ${type}`, reason: notVerified(p) });
@@ -306,14 +304,14 @@ function verificationCommands(ctx: ReleaseContext, image: ImageRecord, reference
     unavailable.push({ label: 'gh attestation verify', reason: ghReason });
   } else {
     const workflow = check.mode === 'keyless' ? signerWorkflow(check.identity) : undefined;
-    for (const p of [PREDICATE_SLSA_V1, PREDICATE_CYCLONEDX]) {
+    for (const p of [SLSA_PROVENANCE_V1, CYCLONEDX_BOM]) {
       if (signedFor(image, p)) {
         commands.push(ids.next(`gh attestation verify, ${predicateLabel(p)} (${image.name})`, ghAttestationVerify(reference, ctx.githubSlug!, p, workflow)));
       }
     }
   }
 
-  for (const p of [PREDICATE_SLSA_V1, PREDICATE_CYCLONEDX]) {
+  for (const p of [SLSA_PROVENANCE_V1, CYCLONEDX_BOM]) {
     const type = COSIGN_TYPES[p]!;
     if (signedFor(image, p)) commands.push(ids.next(`pnpm verify --type ${type} (${image.name})`, projectVerifyReference(reference, type, check)));
   }

@@ -14,7 +14,6 @@
  */
 import { join, resolve } from 'node:path';
 import {
-  IMAGE_PREDICATE_TYPES,
   keyFingerprint,
   keyTrust,
   loadPublicKey,
@@ -25,9 +24,9 @@ import {
   type TufOptions,
   tufOptionsFromEnv,
 } from '@nixrel/attest';
-import { ReleaseError, toJson, type VerificationPolicy } from '@nixrel/core';
+import { IMAGE_PREDICATE_TYPES, ReleaseError, toJson, type VerificationPolicy } from '@nixrel/core';
 import { type CliContext, type Command, parseCommandArgs } from '../cli-context.js';
-import { type ImageVerificationResult, verifyImageAttestations, verifyReleaseBundles } from '../stages/attest.js';
+import { type ImageVerificationResult, verifyImageAttestations, verifyReleaseBundles } from '../stages/verify.js';
 
 export const USAGE =
   'usage: pnpm verify <image-ref> [--type slsaprovenance1|cyclonedx|sign|<uri>]... ' +
