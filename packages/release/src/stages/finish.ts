@@ -1,6 +1,7 @@
 /**
  * The finishing stage, the one that works on the whole release: release.json
- * (in the state directory, next to the files it names), then the page, then
+ * (in the state directory, next to the files it names, with the diff against
+ * the previous release), then the page, then
  * the collection tag on every image. Called only once every image verified;
  * each step is idempotent, so a killed run can redo them.
  */
@@ -10,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { githubActionsContext, LOCAL_BUILDER_ID } from '@nixrel/attest';
 import { type ImageRecord, ReleaseError, type ReleaseManifest, toJson, validateManifest, writeFileAtomic } from '@nixrel/core';
 import { addTags } from '@nixrel/oci';
+import { recordDiff } from '../diff/record-diff.js';
 import { imageRepository, type ReleaseContext, type ReleaseResult } from '../release-context.js';
 import { assembleManifest } from '../release-manifest.js';
 import type { SignerChoice } from '../signer.js';
@@ -103,6 +105,9 @@ export async function finishRelease(ctx: ReleaseContext, records: ImageRecord[],
   // The manifest lists the collection tag the images get once all of this is written.
   for (const record of records) if (!record.tags.includes(ctx.version)) record.tags.push(ctx.version);
   const manifest = releaseManifest(ctx, records, publicKeyPath);
+  // What changed since the previous release kept here, stored beside release.json for the page.
+  const previous = await recordDiff(ctx.stateRoot, state.dir, manifest);
+  if (previous) manifest.previous = previous;
   const manifestPath = join(state.dir, 'release.json');
   const manifestText = await writeManifestIfChanged(manifestPath, manifest);
 
