@@ -6,7 +6,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { ReleaseManifest } from '@nixrel/core';
+import type { ReleaseManifest, VerificationReport } from '@nixrel/core';
 import { ReleaseError, validateManifest, writeFileAtomic } from '@nixrel/core';
 import type { MissingFact } from './facts.js';
 import { relativeFileHref } from './links.js';
@@ -25,6 +25,12 @@ export interface RenderPageOptions {
    * index.html always links its files relatively.
    */
   basePath?: string;
+  /**
+   * What a verifier found when it checked the release against its policy just
+   * before rendering; the page shows verification from this, never from the
+   * manifest's own `verification` fields.
+   */
+  verification?: VerificationReport;
 }
 
 export interface RenderPageResult {

@@ -22,6 +22,8 @@ export interface HttpRequest {
   body?: RequestBody;
   maxResponseBytes?: number;
   timeoutMs?: number;
+  /** Streams a 2xx response body here instead of buffering it (a blob read that hashes as it goes); `body` is then empty. */
+  onData?: (chunk: Buffer) => void;
 }
 
 const agents = {
@@ -57,11 +59,14 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     r.on('error', fail);
     r.on('response', (res) => {
       const chunks: Buffer[] = [];
+      // Only a success is streamed; an error or auth challenge body stays readable.
+      const streamBody = (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300;
       let size = 0;
       let tooBig = false;
       res.on('data', (c: Buffer) => {
         size += c.length;
         if (size > max) tooBig = true;
+        else if (req.onData && streamBody) req.onData(c);
         else chunks.push(c);
       });
       res.on('aborted', () => fail(new TransientError(`${where}: response truncated`)));

@@ -40,6 +40,7 @@ interface Req {
   /** A body, or a function making a fresh one (so a request can be resent after an auth challenge). */
   body?: RequestBody | (() => RequestBody);
   maxResponseBytes?: number;
+  onData?: (chunk: Buffer) => void;
 }
 
 /** One registry host: authentication (anonymous, basic, bearer tokens with scopes) and retries. */
@@ -136,6 +137,7 @@ export class RegistryClient {
         headers: { ...req.headers, ...(auth ? { Authorization: auth } : {}) },
         body: makeBody(),
         maxResponseBytes: req.maxResponseBytes,
+        ...(req.onData ? { onData: req.onData } : {}),
       });
     };
     let res = await send();

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Entry point of every root script: `pnpm images`, `pnpm release [sub]`,
-// `pnpm new-image`, `pnpm verify`. Each command lives in commands/<name>.ts.
+// `pnpm new-image`, `pnpm verify`, `pnpm page`. Each command lives in commands/<name>.ts.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createLogger, describeFailure, ReleaseError } from '@nixrel/core';
@@ -20,11 +20,13 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   'attest-all': () => import('./commands/attest-all.js'),
   collect: () => import('./commands/collect.js'),
   reproduce: () => import('./commands/reproduce.js'),
+  pack: () => import('./commands/pack.js'),
+  page: () => import('./commands/page.js'),
 };
 
 // `pnpm release <sub>` arrives as `release <sub> ...`; a bare `pnpm release` (or
 // one followed by flags) is the full release.
-const RELEASE_SUBCOMMANDS = new Set(['build', 'push', 'sbom', 'attest', 'plan', 'image', 'attest-all', 'collect', 'reproduce']);
+const RELEASE_SUBCOMMANDS = new Set(['build', 'push', 'sbom', 'attest', 'plan', 'image', 'attest-all', 'collect', 'reproduce', 'pack']);
 
 function findRepoRoot(start: string): string {
   let dir = resolve(start);

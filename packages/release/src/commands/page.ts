@@ -1,0 +1,84 @@
+/**
+ * `pnpm page --manifest FILE --out DIR <policy flags> [--strict] [--json] [--base-path P]`:
+ * verifies the release against the verifier's policy (the same flags as
+ * `pnpm verify --manifest`) and renders the provenance page from the manifest
+ * and that verification report, so the page says "verified" only for what
+ * passed when it was rendered. `--strict` writes nothing and exits non-zero
+ * when any check fails (or a required fact is missing).
+ */
+import { resolve } from 'node:path';
+import { ReleaseError, toJson, type VerificationReport } from '@nixrel/core';
+import { type CliContext, type Command, displayPath, parseCommandArgs } from '../cli-context.js';
+import { hasPolicyFlags, missingPolicyError, POLICY_FLAGS, type PolicyFlagValues, policyFromFlags } from '../verifier-policy.js';
+import { readManifestForCheck, reportFailures, verifyRelease } from '../verify-release.js';
+import { tufFor } from './verify.js';
+
+const POLICY_USAGE = '(--certificate-identity ID | --certificate-identity-regexp RE) --certificate-oidc-issuer URL [--trusted-root FILE] | --key FILE';
+const USAGE = `usage: pnpm page --manifest FILE --out DIR ${POLICY_USAGE} [--strict] [--json] [--base-path PATH]`;
+
+const FLAGS = {
+  manifest: { type: 'string' },
+  out: { type: 'string' },
+  strict: { type: 'boolean' },
+  json: { type: 'boolean' },
+  'base-path': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  ...POLICY_FLAGS,
+} as const;
+
+/** Verifies and renders; shared with the release's own page step. */
+export async function verifiedPage(opts: {
+  manifestPath: string;
+  outDir: string;
+  report: VerificationReport;
+  strict: boolean;
+  basePath?: string;
+}): Promise<{ files: string[]; missing: unknown[] }> {
+  const failures = reportFailures(opts.report);
+  if (opts.strict && failures.length > 0) {
+    throw new ReleaseError('VERIFICATION_FAILED', `${opts.manifestPath} does not verify; no page written (--strict)`, { details: failures });
+  }
+  // Loaded only when a page is rendered: the templates are heavy to import.
+  const { renderPage } = await import('@nixrel/provenance-page');
+  return renderPage({
+    manifestPath: opts.manifestPath,
+    outDir: opts.outDir,
+    strict: opts.strict,
+    verification: opts.report,
+    ...(opts.basePath !== undefined ? { basePath: opts.basePath } : {}),
+  });
+}
+
+export const run: Command = async (args: string[], ctx: CliContext) => {
+  const { values } = parseCommandArgs(args, FLAGS, USAGE);
+  if (values.help) {
+    ctx.out(USAGE);
+    return;
+  }
+  if (!values.manifest) throw new ReleaseError('USAGE', `--manifest is required\n${USAGE}`);
+  if (!values.out) throw new ReleaseError('USAGE', `--out is required\n${USAGE}`);
+  const cwd = ctx.env.INIT_CWD ?? process.cwd();
+  const manifestPath = resolve(cwd, values.manifest);
+  const outDir = resolve(cwd, values.out);
+  const policyValues: PolicyFlagValues = values;
+  if (!hasPolicyFlags(policyValues)) {
+    const claimed = (await readManifestForCheck(manifestPath)).data.signer;
+    throw missingPolicyError(claimed, `pnpm page --manifest ${values.manifest} --out ${values.out}`, USAGE);
+  }
+  const verifier = await policyFromFlags(policyValues, { usage: USAGE, tuf: tufFor(ctx) });
+  const report = await verifyRelease({ manifestPath, verifier, registry: { logger: ctx.logger, env: ctx.env, retry: { attempts: 2 } } });
+  const result = await verifiedPage({
+    manifestPath,
+    outDir,
+    report,
+    strict: values.strict ?? false,
+    ...(values['base-path'] !== undefined ? { basePath: values['base-path'] } : {}),
+  });
+  const failed = reportFailures(report);
+  if (values.json) {
+    ctx.out(toJson({ outDir, files: result.files, missing: result.missing, verification: report }));
+  } else {
+    ctx.out(`wrote ${result.files.length} files to ${displayPath(ctx, outDir)}`);
+    ctx.out(failed.length ? `${failed.length} verification checks FAILED (shown on the page):\n  ${failed.join('\n  ')}` : 'every verification check passed or is shown as not checked');
+  }
+};
