@@ -7,7 +7,11 @@
  * against it. Without a policy, the error shows what the release claims, so a
  * user can check it and pin it.
  */
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import {
+  customSigstoreServices,
   identityPattern,
   keyFingerprint,
   keyTrust,
@@ -18,7 +22,8 @@ import {
   type Trust,
   type TufOptions,
 } from '@nixrel/attest';
-import { ReleaseError, type VerificationPolicy, type VerificationReport } from '@nixrel/core';
+import { type AttestationRecord, ReleaseError, type VerificationPolicy, type VerificationReport } from '@nixrel/core';
+import type { SignerChoice } from './signer.js';
 
 export const POLICY_FLAGS = {
   'certificate-identity': { type: 'string' },
@@ -107,3 +112,49 @@ export function missingPolicyError(claimed: ClaimedSigner | undefined, command: 
   }
   return new ReleaseError('USAGE', `${lines.join('\n')}\n${usage}`);
 }
+
+/**
+ * The policy a release verifies itself with before its page is rendered: the
+ * identity pinned for the release (`--certificate-identity`/`-regexp`,
+ * `--certificate-oidc-issuer`), else the one that signed it, and the trust
+ * signing used (the signer's, or the trusted root or public key recorded in
+ * the release directory when another job signed).
+ */
+export async function releaseOwnPolicy(input: {
+  first: AttestationRecord;
+  pinned?: Pick<VerificationPolicy, 'certificateIdentity' | 'certificateIdentityRegexp' | 'certificateOidcIssuer'>;
+  signer?: SignerChoice;
+  /** The `--trusted-root` file the release was given, if any. */
+  trustedRootFile?: string;
+  stateDir: string;
+  tuf: TufOptions;
+}): Promise<VerifierPolicy> {
+  const { first, signer, stateDir } = input;
+  if (first.signerMode === 'key') {
+    const trust = signer?.trust.mode === 'key' ? signer.trust : keyTrust(await loadPublicKey(join(stateDir, 'keys', 'release.pub')));
+    if (trust.mode !== 'key') throw new ReleaseError('INTERNAL', 'key trust expected');
+    return { trust, policy: { keyFingerprint: trust.fingerprint }, report: { mode: 'key', keyFingerprint: trust.fingerprint } };
+  }
+  const p = input.pinned ?? {};
+  const policy = {
+    ...(p.certificateIdentityRegexp ? { certificateIdentityRegexp: p.certificateIdentityRegexp } : { certificateIdentity: p.certificateIdentity ?? first.signerIdentity ?? '' }),
+    certificateOidcIssuer: p.certificateOidcIssuer ?? first.issuer ?? '',
+  };
+  const recorded = join(stateDir, TRUSTED_ROOT_FILE);
+  // Signed against the public-good instance: its root comes from TUF, for the page's readers too.
+  const viaTuf = !input.trustedRootFile && customSigstoreServices({ ...(first.rekorUrl ? { rekorUrl: first.rekorUrl } : {}) }).length === 0;
+  const trust =
+    signer?.trust.mode === 'keyless'
+      ? signer.trust
+      : input.trustedRootFile
+        ? await loadTrustedRoot(input.trustedRootFile)
+        : existsSync(recorded)
+          ? await loadTrustedRoot(recorded)
+          : await publicGoodTrustedRoot(input.tuf);
+  // The page publishes the recorded root beside release.json; TUF needs no file.
+  const trustedRoot = viaTuf ? `tuf:${input.tuf.mirrorUrl ?? PUBLIC_GOOD_TUF_MIRROR}` : TRUSTED_ROOT_FILE;
+  return { trust, policy, report: { mode: 'keyless', ...policy, trustedRoot } };
+}
+
+/** Where a keyless release records the trusted root it was signed against, beside release.json. */
+export const TRUSTED_ROOT_FILE = 'trusted_root.json';
