@@ -161,6 +161,15 @@ describe('the unmodified release', () => {
     });
   });
 
+  test('prints one line per check, grouped by image', async () => {
+    const { ctx, out } = context();
+    await verify(['--manifest', keyed.manifestPath, ...keyPolicy()], ctx);
+    const text = out.join('\n');
+    expect(text).toMatch(new RegExp(`^policy: key key ${keyed.manifest.signer.keyFingerprint}\nverified release.json\n {2}ok {4}release.json validates against its JSON Schema\n`));
+    expect(text).toMatch(/\nverified hello@sha256:[0-9a-f]{64}\n {2}ok {4}Bundle files are present/);
+    expect(text).toMatch(/ {2}ok {4}Manifest, config and every layer exist and hash to their digests {2}\(\d+ layers\)/);
+  });
+
   test('passes from the registry, image by image, as cosign would check it', async () => {
     for (const image of keyless.manifest.images) {
       const { ctx, out } = context();
@@ -429,6 +438,25 @@ describe('the audit pack', () => {
     await expect(verify(['--pack', join(work, 'escape.tar.gz'), ...keylessPolicy()], context().ctx)).rejects.toMatchObject({ code: 'ARCHIVE_ERROR', message: expect.stringMatching(/unsafe tar entry/) });
     await expect(readPack(packPath, { ...PACK_LIMITS, expandedBytes: 1024 })).rejects.toMatchObject({ code: 'ARCHIVE_ERROR', message: expect.stringMatching(/expands beyond 1024 bytes/) });
     await expect(readPack(packPath, { ...PACK_LIMITS, entries: 3 })).rejects.toMatchObject({ code: 'ARCHIVE_ERROR', message: expect.stringMatching(/more than 3 files/) });
+  });
+
+  test("a key-signed pack verifies offline with the verifier's key; another key is named", async () => {
+    const keyedPack = join(work, 'keyed-own.audit.tar.gz');
+    await pack(['--manifest', keyed.manifestPath, '--out', keyedPack], context(keyed.repo).ctx);
+    const { report, error } = await verifyReport(['--pack', keyedPack, ...keyPolicy()]);
+    expect(error).toBeUndefined();
+    expect(report.release.find((c) => c.id === 'pack-key')).toMatchObject({ status: 'passed', detail: 'keys/release.pub' });
+    const other = await loadOrCreateSigningKey(join(work, 'other-key'));
+    await expectForgery(
+      ['--pack', keyedPack, '--key', other.publicKeyPath!],
+      [
+        { id: 'pack-key', detail: new RegExp(`keys/release.pub has fingerprint ${keyed.manifest.signer.keyFingerprint}; the policy trusts ${other.fingerprint}`) },
+        { id: 'signer-claims', detail: new RegExp(`release.json claims key ${keyed.manifest.signer.keyFingerprint}; the policy trusts key ${other.fingerprint}`) },
+        ...['greeter', 'hello', 'toolbox'].flatMap((image) =>
+          ['signature', 'provenance-attestation', 'sbom-attestation'].map((id) => ({ image, id, detail: /KEY_MISMATCH: bundle was signed with key / })),
+        ),
+      ],
+    );
   });
 
   test("offline keyless verification needs the verifier's trusted root", async () => {
