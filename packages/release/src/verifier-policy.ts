@@ -21,6 +21,7 @@ import {
   publicGoodTrustedRoot,
   type Trust,
   type TufOptions,
+  tufOptionsFromEnv,
 } from '@nixrel/attest';
 import { type AttestationRecord, ReleaseError, type VerificationPolicy, type VerificationReport } from '@nixrel/core';
 import type { SignerChoice } from './signer.js';
@@ -33,6 +34,9 @@ export const POLICY_FLAGS = {
   key: { type: 'string' },
 } as const;
 
+/** How the policy flags read in a usage line. */
+export const POLICY_USAGE = '(--certificate-identity ID | --certificate-identity-regexp RE) --certificate-oidc-issuer URL [--trusted-root FILE] | --key FILE';
+
 export type PolicyFlagValues = Partial<Record<keyof typeof POLICY_FLAGS, string>>;
 
 /** What a verification trusts and requires, and how the report states it. */
@@ -43,6 +47,11 @@ export interface VerifierPolicy {
 }
 
 const KEYLESS_FLAGS = ['certificate-identity', 'certificate-identity-regexp', 'certificate-oidc-issuer', 'trusted-root'] as const;
+
+/** No trusted root file: the public-good trusted root via TUF, cached in .release/tuf (or the mirror the environment names). */
+export function verifierTuf(repoRoot: string, env: Record<string, string | undefined>): TufOptions {
+  return { cachePath: join(repoRoot, '.release', 'tuf'), ...tufOptionsFromEnv(env) };
+}
 
 /** True when any policy flag was given. */
 export function hasPolicyFlags(values: PolicyFlagValues): boolean {

@@ -9,11 +9,9 @@
 import { resolve } from 'node:path';
 import { ReleaseError, toJson, type VerificationReport } from '@nixrel/core';
 import { type CliContext, type Command, displayPath, parseCommandArgs } from '../cli-context.js';
-import { hasPolicyFlags, missingPolicyError, POLICY_FLAGS, type PolicyFlagValues, policyFromFlags } from '../verifier-policy.js';
+import { hasPolicyFlags, missingPolicyError, POLICY_FLAGS, POLICY_USAGE, type PolicyFlagValues, policyFromFlags, verifierTuf } from '../verifier-policy.js';
 import { readManifestForCheck, reportFailures, verifyRelease } from '../verify-release.js';
-import { tufFor } from './verify.js';
 
-const POLICY_USAGE = '(--certificate-identity ID | --certificate-identity-regexp RE) --certificate-oidc-issuer URL [--trusted-root FILE] | --key FILE';
 const USAGE = `usage: pnpm page --manifest FILE --out DIR ${POLICY_USAGE} [--strict] [--json] [--base-path PATH]`;
 
 const FLAGS = {
@@ -65,7 +63,7 @@ export const run: Command = async (args: string[], ctx: CliContext) => {
     const claimed = (await readManifestForCheck(manifestPath)).data.signer;
     throw missingPolicyError(claimed, `pnpm page --manifest ${values.manifest} --out ${values.out}`, USAGE);
   }
-  const verifier = await policyFromFlags(policyValues, { usage: USAGE, tuf: tufFor(ctx) });
+  const verifier = await policyFromFlags(policyValues, { usage: USAGE, tuf: verifierTuf(ctx.repoRoot, ctx.env) });
   const report = await verifyRelease({ manifestPath, verifier, registry: { logger: ctx.logger, env: ctx.env, retry: { attempts: 2 } } });
   const result = await verifiedPage({
     manifestPath,

@@ -15,17 +15,16 @@
  *
  * Prints what was verified; exits non-zero naming every failure.
  */
-import { join, resolve } from 'node:path';
-import { IMAGE_PREDICATE_TYPES, predicateTypeFromName, type TufOptions, tufOptionsFromEnv } from '@nixrel/attest';
+import { resolve } from 'node:path';
+import { IMAGE_PREDICATE_TYPES, predicateTypeFromName, } from '@nixrel/attest';
 import { ReleaseError, toJson, type VerificationReport } from '@nixrel/core';
 import { PACK, readPack } from '../audit-pack.js';
 import { type CliContext, type Command, parseCommandArgs } from '../cli-context.js';
 import { verifyPack } from '../pack-release.js';
 import { type ImageVerificationResult, verifyImageAttestations } from '../stages/attest.js';
-import { type ClaimedSigner, hasPolicyFlags, missingPolicyError, POLICY_FLAGS, type PolicyFlagValues, policyFromFlags, type VerifierPolicy } from '../verifier-policy.js';
+import { type ClaimedSigner, hasPolicyFlags, missingPolicyError, POLICY_FLAGS, POLICY_USAGE, type PolicyFlagValues, policyFromFlags, type VerifierPolicy, verifierTuf } from '../verifier-policy.js';
 import { readManifestForCheck, reportFailures, verifyRelease } from '../verify-release.js';
 
-const POLICY_USAGE = '(--certificate-identity ID | --certificate-identity-regexp RE) --certificate-oidc-issuer URL [--trusted-root FILE] | --key FILE';
 const USAGE =
   `usage: pnpm verify <image-ref> [--type slsaprovenance1|cyclonedx|sign|<uri>]... ${POLICY_USAGE} [--json]\n` +
   `       pnpm verify --manifest release.json ${POLICY_USAGE} [--json]\n` +
@@ -100,12 +99,7 @@ function finish(report: VerificationReport, ctx: CliContext, json: boolean, what
 
 async function releasePolicy(values: PolicyFlagValues, claimed: ClaimedSigner | undefined, command: string, ctx: CliContext, offline: boolean): Promise<VerifierPolicy> {
   if (!hasPolicyFlags(values)) throw missingPolicyError(claimed, command, USAGE);
-  return policyFromFlags(values, { usage: USAGE, tuf: tufFor(ctx), offline });
-}
-
-/** No trusted root file: the public-good trusted root via TUF, cached in .release/tuf. */
-export function tufFor(ctx: CliContext): TufOptions {
-  return { cachePath: join(ctx.repoRoot, '.release', 'tuf'), ...tufOptionsFromEnv(ctx.env) };
+  return policyFromFlags(values, { usage: USAGE, tuf: verifierTuf(ctx.repoRoot, ctx.env), offline });
 }
 
 export const run: Command = async (args, ctx) => {
@@ -148,7 +142,7 @@ export const run: Command = async (args, ctx) => {
 
   if (positionals.length !== 1) throw new ReleaseError('USAGE', `expected one image reference, got ${positionals.length}\n${USAGE}`);
   const predicateTypes = values.type?.length ? values.type.map(predicateTypeFromName) : [...IMAGE_PREDICATE_TYPES];
-  const { trust, policy } = await policyFromFlags(policyValues, { usage: USAGE, tuf: tufFor(ctx) });
+  const { trust, policy } = await policyFromFlags(policyValues, { usage: USAGE, tuf: verifierTuf(ctx.repoRoot, ctx.env) });
   const result = await verifyImageAttestations(positionals[0]!, { policy: { ...policy, predicateTypes }, trust, registry: { logger: ctx.logger, env: ctx.env } });
   report([result], ctx, json);
 };
