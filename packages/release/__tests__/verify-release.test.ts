@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKeylessSigner, createKeySigner, findIdentityToken, loadOrCreateSigningKey, type Signer } from '@nixrel/attest';
@@ -159,6 +159,24 @@ describe('the unmodified release', () => {
       certificateOidcIssuer: stack.issuerUrl,
       trustedRoot: stack.trustedRootPath,
     });
+  });
+
+  test('a registry or layout out of reach: blobs and referrers are "not checked", with the reason, and nothing fails', async () => {
+    const layout = keyed.manifest.registry.slice('oci:'.length);
+    await rename(layout, `${layout}.away`);
+    try {
+      const { report, error } = await verifyReport(['--manifest', keyed.manifestPath, ...keyPolicy()]);
+      expect(error).toBeUndefined();
+      expect(report.ok).toBe(false);
+      for (const image of report.images) {
+        expect(image.checks.filter((c) => c.status !== 'passed')).toEqual([
+          expect.objectContaining({ id: 'blobs', status: 'not-checked', detail: `the OCI layout ${layout}/${image.name} is not on this machine` }),
+          expect.objectContaining({ id: 'referrers', status: 'not-checked' }),
+        ]);
+      }
+    } finally {
+      await rename(`${layout}.away`, layout);
+    }
   });
 
   test('prints one line per check, grouped by image', async () => {

@@ -14,8 +14,9 @@
  * the image's blobs must hash to their digests and the bundles must be
  * attached as referrers; otherwise those checks say "not checked" and why.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, normalize, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import {
   BUNDLE_MEDIA_TYPE_PREFIX,
   COSIGN_SIGN_PREDICATE,
@@ -41,7 +42,7 @@ import {
   type VerificationCheck,
   type VerificationReport,
 } from '@nixrel/core';
-import { checkImageBlobs, fetchReferrerLayer, listReferrers, type RegistryOptions } from '@nixrel/oci';
+import { checkImageBlobs, fetchReferrerLayer, listReferrers, parseImageRef, type RegistryOptions } from '@nixrel/oci';
 import type { VerifierPolicy } from './verifier-policy.js';
 
 export interface VerifyReleaseOptions {
@@ -279,6 +280,11 @@ async function registryChecks(ctx: ImageContext, digest: string, opts: VerifyRel
   }
   const subject = `${image.repository}@${digest}`;
   const registry = opts.registry;
+  const layout = parseImageRef(subject);
+  if (layout.kind === 'layout' && !existsSync(join(layout.dir, 'oci-layout'))) {
+    const why = `the OCI layout ${layout.dir} is not on this machine`;
+    return [check('blobs', blobsTitle, 'not-checked', why), check('referrers', refTitle, 'not-checked', why)];
+  }
   const unreachable = (e: unknown) => {
     const err = toReleaseError(e);
     return ['NETWORK_ERROR', 'AUTH_ERROR', 'NOT_FOUND'].includes(err.code) ? err.message : undefined;
