@@ -209,6 +209,22 @@ describe('the unmodified release', () => {
   });
 });
 
+describe('bad input', () => {
+  test('each names what is wrong and exits with its code', async () => {
+    const cases: [() => Promise<unknown>, string, RegExp][] = [
+      [() => verify(['--manifest', keyed.manifestPath, '--pack', 'x.tar.gz', ...keyPolicy()], context().ctx), 'USAGE', /give --manifest or --pack, not both/],
+      [() => verify(['--manifest', keyed.manifestPath, '--type', 'sign', ...keyPolicy()], context().ctx), 'USAGE', /drop --type/],
+      [() => verify(['--manifest', join(work, 'absent.json'), ...keyPolicy()], context().ctx), 'NOT_FOUND', /absent\.json cannot be read/],
+      [() => verify(['--manifest', keyed.manifestPath, '--key', keyed.publicKey, '--certificate-oidc-issuer', 'x'], context().ctx), 'USAGE', /--certificate-oidc-issuer apply to keyless bundles/],
+      [() => verify(['--pack', join(work, 'absent.tar.gz'), ...keyPolicy()], context().ctx), 'NOT_FOUND', /audit pack .*absent\.tar\.gz cannot be read/],
+      [() => pack(['--manifest', join(work, 'absent.json')], context().ctx), 'NOT_FOUND', /release manifest not found: .*absent\.json/],
+      [() => pack(['--bogus'], context().ctx), 'USAGE', /Unknown option '--bogus'/],
+      [() => page(['--manifest', keyed.manifestPath, ...keyPolicy()], context().ctx), 'USAGE', /--out is required/],
+    ];
+    for (const [attempt, code, message] of cases) await expect(attempt()).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
+  });
+});
+
 describe('forged releases fail, each with its own message', () => {
   test('re-signed with another key (the public key beside the release replaced too)', async () => {
     const copy = await copyOf(keyed.manifestPath);
