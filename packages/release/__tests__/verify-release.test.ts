@@ -216,6 +216,7 @@ describe('bad input', () => {
       [() => verify(['--manifest', keyed.manifestPath, '--type', 'sign', ...keyPolicy()], context().ctx), 'USAGE', /drop --type/],
       [() => verify(['--manifest', join(work, 'absent.json'), ...keyPolicy()], context().ctx), 'NOT_FOUND', /absent\.json cannot be read/],
       [() => verify(['--manifest', keyed.manifestPath, '--key', keyed.publicKey, '--certificate-oidc-issuer', 'x'], context().ctx), 'USAGE', /--certificate-oidc-issuer apply to keyless bundles/],
+      [() => verify(['--manifest', keyless.manifestPath, ...keylessPolicy().slice(0, 4)], context().ctx), 'USAGE', /the release claims it was logged to Rekor http:\/\/127\.0\.0\.1:\d+, not the public-good Sigstore instance: pass --trusted-root FILE/],
       [() => verify(['--pack', join(work, 'absent.tar.gz'), ...keyPolicy()], context().ctx), 'NOT_FOUND', /audit pack .*absent\.tar\.gz cannot be read/],
       [() => pack(['--manifest', join(work, 'absent.json')], context().ctx), 'NOT_FOUND', /release manifest not found: .*absent\.json/],
       [() => pack(['--bogus'], context().ctx), 'USAGE', /Unknown option '--bogus'/],

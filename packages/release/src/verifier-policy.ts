@@ -95,6 +95,7 @@ export interface ClaimedSigner {
   identity?: string;
   issuer?: string;
   keyFingerprint?: string;
+  rekorUrl?: string;
 }
 
 /**

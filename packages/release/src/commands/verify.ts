@@ -16,7 +16,7 @@
  * Prints what was verified; exits non-zero naming every failure.
  */
 import { resolve } from 'node:path';
-import { IMAGE_PREDICATE_TYPES, predicateTypeFromName, } from '@nixrel/attest';
+import { customSigstoreServices, IMAGE_PREDICATE_TYPES, predicateTypeFromName } from '@nixrel/attest';
 import { ReleaseError, toJson, type VerificationReport } from '@nixrel/core';
 import { PACK, readPack } from '../audit-pack.js';
 import { type CliContext, type Command, parseCommandArgs } from '../cli-context.js';
@@ -99,6 +99,11 @@ function finish(report: VerificationReport, ctx: CliContext, json: boolean, what
 
 async function releasePolicy(values: PolicyFlagValues, claimed: ClaimedSigner | undefined, command: string, ctx: CliContext, offline: boolean): Promise<VerifierPolicy> {
   if (!hasPolicyFlags(values)) throw missingPolicyError(claimed, command, USAGE);
+  // Only the public-good root comes from TUF: a release logged elsewhere needs its deployment's root.
+  const custom = claimed?.rekorUrl ? customSigstoreServices({ rekorUrl: claimed.rekorUrl }) : [];
+  if (values.key === undefined && values['trusted-root'] === undefined && custom.length > 0) {
+    throw new ReleaseError('USAGE', `the release claims it was logged to ${custom.join(', ')}, not the public-good Sigstore instance: pass --trusted-root FILE (a trusted root of that deployment you trust)\n${USAGE}`);
+  }
   return policyFromFlags(values, { usage: USAGE, tuf: verifierTuf(ctx.repoRoot, ctx.env), offline });
 }
 
@@ -119,7 +124,7 @@ export const run: Command = async (args, ctx) => {
     if (values.type !== undefined) throw new ReleaseError('USAGE', `${which} checks every attestation of every image; drop --type`);
     if (values.manifest !== undefined) {
       const manifestPath = resolve(ctx.env.INIT_CWD ?? process.cwd(), values.manifest);
-      const claimed = hasPolicyFlags(policyValues) ? undefined : (await readManifestForCheck(manifestPath)).data.signer;
+      const claimed = (await readManifestForCheck(manifestPath)).data.signer;
       const verifier = await releasePolicy(policyValues, claimed, `pnpm verify --manifest ${values.manifest}`, ctx, false);
       const report = await verifyRelease({ manifestPath, verifier, registry: { logger: ctx.logger, env: ctx.env, retry: { attempts: 2 } } });
       finish(report, ctx, json, values.manifest);
