@@ -3,16 +3,14 @@
  * values and every value is shell-quoted, so a copied command runs exactly
  * what is displayed, whatever the manifest contains.
  */
+import { CYCLONEDX_BOM, SLSA_PROVENANCE_V1 } from '@nixrel/core';
 
-export const PREDICATE_SLSA_V1 = 'https://slsa.dev/provenance/v1';
-export const PREDICATE_CYCLONEDX = 'https://cyclonedx.org/bom';
-export const PREDICATE_COSIGN_SIGN = 'https://sigstore.dev/cosign/sign/v1';
 export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
 
 /** cosign's `--type` names for the predicate types this release attests. */
 export const COSIGN_TYPES: Record<string, string> = {
-  [PREDICATE_SLSA_V1]: 'slsaprovenance1',
-  [PREDICATE_CYCLONEDX]: 'cyclonedx',
+  [SLSA_PROVENANCE_V1]: 'slsaprovenance1',
+  [CYCLONEDX_BOM]: 'cyclonedx',
 };
 
 const SHELL_SAFE = /^[A-Za-z0-9@%_+=:,./-]+$/;
@@ -65,7 +63,7 @@ export function cosignVerifyAttestation(reference: string, cosignType: string, c
 export function ghAttestationVerify(reference: string, repoSlug: string, predicateType: string, signerWorkflow?: string): string {
   const words: (string | string[])[] = [['gh', 'attestation', 'verify', `oci://${reference}`], ['--repo', repoSlug]];
   if (signerWorkflow) words.push(['--signer-workflow', signerWorkflow]);
-  if (predicateType !== PREDICATE_SLSA_V1) words.push(['--predicate-type', predicateType]);
+  if (predicateType !== SLSA_PROVENANCE_V1) words.push(['--predicate-type', predicateType]);
   words.push(['--bundle-from-oci']);
   return formatCommand(words);
 }

@@ -6,7 +6,7 @@
  * the reason the manifest itself shows (which stage has not run, and so on).
  */
 import { basename } from 'node:path';
-import type { AttestationRecord, ImageRecord, ReleaseManifest } from '@nixrel/core';
+import { type AttestationRecord, COSIGN_SIGN_PREDICATE, CYCLONEDX_BOM, type ImageRecord, type ReleaseManifest, SLSA_PROVENANCE_V1 } from '@nixrel/core';
 import {
   COSIGN_TYPES,
   cosignVerify,
@@ -14,9 +14,6 @@ import {
   GITHUB_ACTIONS_ISSUER,
   ghAttestationVerify,
   nixBuild,
-  PREDICATE_COSIGN_SIGN,
-  PREDICATE_CYCLONEDX,
-  PREDICATE_SLSA_V1,
   projectReproduce,
   projectVerifyManifest,
   projectVerifyReference,
@@ -130,9 +127,9 @@ export interface ModelOptions {
 }
 
 const PREDICATE_LABELS: Record<string, string> = {
-  [PREDICATE_SLSA_V1]: 'SLSA provenance',
-  [PREDICATE_CYCLONEDX]: 'CycloneDX SBOM',
-  [PREDICATE_COSIGN_SIGN]: 'image signature',
+  [SLSA_PROVENANCE_V1]: 'SLSA provenance',
+  [CYCLONEDX_BOM]: 'CycloneDX SBOM',
+  [COSIGN_SIGN_PREDICATE]: 'image signature',
 };
 
 export function predicateLabel(predicateType: string): string {
@@ -193,8 +190,8 @@ function signatureView(ctx: ReleaseContext, image: ImageRecord): SignatureView {
     return view;
   }
   for (const [predicate, name] of [
-    [PREDICATE_SLSA_V1, 'provenance attestation'],
-    [PREDICATE_CYCLONEDX, 'SBOM attestation'],
+    [SLSA_PROVENANCE_V1, 'provenance attestation'],
+    [CYCLONEDX_BOM, 'SBOM attestation'],
   ] as const) {
     if (!attestationFor(image, predicate)) ledger.miss(name, `no ${predicateLabel(predicate)} attestation recorded`, at);
   }
@@ -237,7 +234,7 @@ function signatureView(ctx: ReleaseContext, image: ImageRecord): SignatureView {
     view.missing = ledger.miss('verification', `verification failed: ${why}`, at).missing!;
     return view;
   }
-  const unverified = [PREDICATE_SLSA_V1, PREDICATE_CYCLONEDX].filter((p) => attestationFor(image, p) && !v.verified.includes(p));
+  const unverified = [SLSA_PROVENANCE_V1, CYCLONEDX_BOM].filter((p) => attestationFor(image, p) && !v.verified.includes(p));
   if (unverified.length > 0) {
     view.status = 'unverified';
     view.statusText = 'signed, partly verified';
@@ -287,15 +284,15 @@ function verificationCommands(ctx: ReleaseContext, image: ImageRecord, reference
   if (localLayout) {
     unavailable.push({ label: 'cosign', reason: `the image is in a local OCI layout (${image.repository}), not in a registry cosign can read` });
   } else {
-    if (verifiedFor(image, PREDICATE_COSIGN_SIGN)) {
+    if (verifiedFor(image, COSIGN_SIGN_PREDICATE)) {
       commands.push(ids.next(`cosign verify (${image.name})`, cosignVerify(reference, check)));
     } else {
       unavailable.push({
         label: 'cosign verify',
-        reason: attestationFor(image, PREDICATE_COSIGN_SIGN) ? notVerified(PREDICATE_COSIGN_SIGN) : 'no image signature (cosign sign) recorded: the release signs attestations only',
+        reason: attestationFor(image, COSIGN_SIGN_PREDICATE) ? notVerified(COSIGN_SIGN_PREDICATE) : 'no image signature (cosign sign) recorded: the release signs attestations only',
       });
     }
-    for (const p of [PREDICATE_SLSA_V1, PREDICATE_CYCLONEDX]) {
+    for (const p of [SLSA_PROVENANCE_V1, CYCLONEDX_BOM]) {
       const type = COSIGN_TYPES[p]!;
       if (verifiedFor(image, p)) commands.push(ids.next(`cosign verify-attestation --type ${type} (${image.name})`, cosignVerifyAttestation(reference, type, check)));
       else unavailable.push({ label: `cosign verify-attestation --type ${type}`, reason: notVerified(p) });
@@ -315,14 +312,14 @@ function verificationCommands(ctx: ReleaseContext, image: ImageRecord, reference
     unavailable.push({ label: 'gh attestation verify', reason: ghReason });
   } else {
     const workflow = check.mode === 'keyless' ? signerWorkflow(check.identity) : undefined;
-    for (const p of [PREDICATE_SLSA_V1, PREDICATE_CYCLONEDX]) {
+    for (const p of [SLSA_PROVENANCE_V1, CYCLONEDX_BOM]) {
       if (verifiedFor(image, p)) {
         commands.push(ids.next(`gh attestation verify, ${predicateLabel(p)} (${image.name})`, ghAttestationVerify(reference, ctx.githubSlug!, p, workflow)));
       }
     }
   }
 
-  for (const p of [PREDICATE_SLSA_V1, PREDICATE_CYCLONEDX]) {
+  for (const p of [SLSA_PROVENANCE_V1, CYCLONEDX_BOM]) {
     const type = COSIGN_TYPES[p]!;
     if (verifiedFor(image, p)) commands.push(ids.next(`pnpm verify --type ${type} (${image.name})`, projectVerifyReference(reference, type, check)));
   }

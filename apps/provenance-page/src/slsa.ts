@@ -3,8 +3,7 @@
  * evidence the manifest itself carries. The page never shows a higher level
  * than both allow; when they disagree it says which requirement is not shown.
  */
-import type { ImageRecord, ReleaseManifest } from '@nixrel/core';
-import { PREDICATE_SLSA_V1 } from './commands.js';
+import { assessSlsaLevel, type ImageRecord, type ReleaseManifest, SLSA_PROVENANCE_V1 } from '@nixrel/core';
 import type { Fact } from './facts.js';
 import { rekorEntryUrl, runLinkText, safeHttpUrl } from './links.js';
 
@@ -33,12 +32,12 @@ export interface SlsaView {
 }
 
 function provenanceAttestation(image: ImageRecord) {
-  return image.attestations.find((a) => a.predicateType === PREDICATE_SLSA_V1);
+  return image.attestations.find((a) => a.predicateType === SLSA_PROVENANCE_V1);
 }
 
 function provenanceVerified(image: ImageRecord): boolean {
   const v = image.verification;
-  return !!provenanceAttestation(image) && !!v && v.ok && v.verified.includes(PREDICATE_SLSA_V1);
+  return !!provenanceAttestation(image) && !!v && v.ok && v.verified.includes(SLSA_PROVENANCE_V1);
 }
 
 export function assessSlsa(manifest: ReleaseManifest, fileHref: (path: string) => string): SlsaView {
@@ -46,14 +45,14 @@ export function assessSlsa(manifest: ReleaseManifest, fileHref: (path: string) =
   const total = images.length;
   const count = (pred: (i: ImageRecord) => boolean) => images.filter(pred).length;
 
-  const withProvenance = count((i) => i.provenance?.predicateType === PREDICATE_SLSA_V1);
+  const withProvenance = count((i) => i.provenance?.predicateType === SLSA_PROVENANCE_V1);
   const provenanceExists = total > 0 && withProvenance === total;
   const l1: SlsaRow = {
     track: 'Build L1',
     requirement: 'Provenance exists: SLSA v1 provenance describes how each image was built',
     shown: provenanceExists,
     status: total === 0 ? 'the release lists no images' : `${withProvenance} of ${total} images have SLSA v1 provenance`,
-    evidence: [{ label: 'predicate type', fact: { text: PREDICATE_SLSA_V1 } }],
+    evidence: [{ label: 'predicate type', fact: { text: SLSA_PROVENANCE_V1 } }],
     perImage: images.map((i) => ({
       label: i.name,
       fact: i.provenance
@@ -137,12 +136,13 @@ export function assessSlsa(manifest: ReleaseManifest, fileHref: (path: string) =
   };
 
   const rows = [l1, hosted, signed, l3];
-  const evidenceLevel = !l1.shown ? 0 : !(hosted.shown && signed.shown) ? 1 : !l3.shown ? 2 : 3;
-  const level = Math.min(claimed, evidenceLevel);
+  // The level the manifest's own evidence supports, by the same rules the release used to claim one.
+  const evidence = assessSlsaLevel(images, { hostedCi: !!runUrl, ...(manifest.builder.workflow ? { buildWorkflow: manifest.builder.workflow } : {}) });
+  const level = Math.min(claimed, evidence.level);
   const view: SlsaView = { level, claimed, reasons: manifest.slsa.reasons, rows };
   if (level < claimed) {
     const unmet = rows.find((r) => !r.shown);
-    view.downgrade = `release.json states Build L${claimed}; this page shows Build L${level} because it cannot show: ${unmet ? `${unmet.track} ${unmet.requirement.split(':')[0]}` : 'the evidence'}.`;
+    view.downgrade = `release.json states Build L${claimed}; this page shows Build L${level} because it cannot show: ${unmet ? `${unmet.track} ${unmet.requirement.split(':')[0]}` : evidence.reasons.at(-1)}.`;
   }
   return view;
 }

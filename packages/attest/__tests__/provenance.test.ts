@@ -1,5 +1,6 @@
+import { SLSA_PROVENANCE_V1 } from '@nixrel/core';
 import { describe, expect, test } from 'vitest';
-import { BUILD_TYPE, buildProvenance, githubActionsContext, LOCAL_BUILDER_ID, type ProvenanceInput, SLSA_PROVENANCE_V1 } from '../src/index.js';
+import { BUILD_TYPE, buildProvenance, githubActionsContext, LOCAL_BUILDER_ID, type ProvenanceInput } from '../src/index.js';
 
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 const NAR = 'sha256-AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';

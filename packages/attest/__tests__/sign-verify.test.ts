@@ -2,11 +2,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { COSIGN_SIGN_PREDICATE, CYCLONEDX_BOM, SLSA_PROVENANCE_V1 } from '@nixrel/core';
 import { DEFAULT_WORKFLOW_IDENTITY, type SigstoreStack, startSigstoreStack } from '@nixrel/testkit/sigstore-stack';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
-  COSIGN_SIGN_PREDICATE,
-  CYCLONEDX_BOM,
   createKeylessSigner,
   createKeySigner,
   findIdentityToken,
@@ -17,7 +16,6 @@ import {
   loadPublicKey,
   makeStatement,
   type Signer,
-  SLSA_PROVENANCE_V1,
   sbomStatement,
   type VerificationFailure,
   verifyBundle,

@@ -1,15 +1,9 @@
-/** Names fixed by the formats we speak: in-toto, SLSA, CycloneDX, Sigstore bundles and cosign v3. */
+import { COSIGN_SIGN_PREDICATE, CYCLONEDX_BOM, SLSA_PROVENANCE_V1 } from '@nixrel/core';
+
+/** Names fixed by the formats we speak: in-toto, Sigstore bundles and cosign v3 (predicate types: @nixrel/core). */
 
 export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
-
-/** What `cosign sign` (v3, bundle format) signs for an image: a statement with an empty predicate. */
-export const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
-export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';
-export const CYCLONEDX_BOM = 'https://cyclonedx.org/bom';
-
-/** The three statements attached to every image, in the order they are signed. */
-export const IMAGE_PREDICATE_TYPES = [COSIGN_SIGN_PREDICATE, SLSA_PROVENANCE_V1, CYCLONEDX_BOM] as const;
 
 /**
  * cosign's `--type` names and the predicate types they stand for

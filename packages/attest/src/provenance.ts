@@ -5,8 +5,7 @@
  * only arranges the facts. The meaning of every field is documented in
  * docs/slsa-build-type.md.
  */
-import { ReleaseError } from '@nixrel/core';
-import { SLSA_PROVENANCE_V1 } from './constants.js';
+import { ReleaseError, SLSA_PROVENANCE_V1 } from '@nixrel/core';
 import { type FlakeLock, flakeLockDependencies, parseFlakeLock } from './flake-lock.js';
 import { type ImageSubject, makeStatement, type ResourceDescriptor, type Statement, sha256Hex } from './statement.js';
 

@@ -3,8 +3,8 @@
  * the document every bundle signs. Subjects name an image by repository and
  * manifest digest.
  */
-import { ReleaseError } from '@nixrel/core';
-import { COSIGN_SIGN_PREDICATE, CYCLONEDX_BOM, IN_TOTO_STATEMENT_V1 } from './constants.js';
+import { COSIGN_SIGN_PREDICATE, CYCLONEDX_BOM, ReleaseError } from '@nixrel/core';
+import { IN_TOTO_STATEMENT_V1 } from './constants.js';
 
 export interface ResourceDescriptor {
   name?: string;

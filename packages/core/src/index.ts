@@ -1,8 +1,11 @@
+export * from './bounded.js';
 export * from './errors.js';
 export * from './files.js';
 export * from './log.js';
 export * from './manifest.js';
 export * from './oci-grammar.js';
+export * from './predicate-types.js';
 export * from './redact.js';
+export * from './slsa-level.js';
 export type * from './types.js';
 export type * from './verification-report.js';

@@ -1,5 +1,5 @@
 import type { ArtifactFormat, PublishedImage } from '@nixrel/core';
-import { ReleaseError, silentLogger } from '@nixrel/core';
+import { forEachBounded, ReleaseError, silentLogger } from '@nixrel/core';
 import { configDescriptor, layerDescriptor } from './image.js';
 import { type ArtifactIdentity, artifactIdentity, sameIdentity } from './image-cache.js';
 import { type LoadOptions, loadImage } from './load-image.js';
@@ -16,23 +16,6 @@ export interface PushOptions extends RegistryOptions, Pick<LoadOptions, 'cache' 
 
 async function* bytesOf(data: Uint8Array): AsyncGenerator<Uint8Array> {
   yield data;
-}
-
-export async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed: unknown;
-  const worker = async () => {
-    while (next < items.length && failed === undefined) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (e) {
-        failed ??= e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failed !== undefined) throw failed;
 }
 
 /** Fails, before any manifest is written, when the artifact is no longer the file whose layers were hashed. */
@@ -74,9 +57,9 @@ export async function pushImage(artifact: { path: string; format?: ArtifactForma
   const missing: Descriptor[] = [];
   const [manifestPresent] = await Promise.all([
     store.hasManifest(image.digest),
-    mapLimit(blobs, 8, async (d) => {
+    forEachBounded(blobs, 8, async (d) => {
       if (!(await store.hasBlob(d)) && !(await store.mountBlob(d))) missing.push(d);
-    }),
+    }, 'blob checks'),
   ]);
   const skipped = blobs.length - missing.length;
   let bytesUploaded = 0;
@@ -106,7 +89,7 @@ export async function pushImage(artifact: { path: string; format?: ArtifactForma
   };
   try {
     if (image.seekable) {
-      await mapLimit(missingLayers, opts.concurrency ?? 3, (d) => upload(d));
+      await forEachBounded(missingLayers, opts.concurrency ?? 3, (d) => upload(d), 'layer uploads');
     } else if (missingLayers.length > 0) {
       // Gzipped archives and image streams are read once more, in order; a retry re-reads from the start.
       const byIndex = new Map(missingLayers.map((d) => [layerIndex.get(d.digest)!, d]));

@@ -1,5 +1,4 @@
-import type { ImageRecord, ReleaseManifest } from '@nixrel/core';
-import { assessSlsaLevel, type BuildContext } from './slsa-level.js';
+import { assessSlsaLevel, type BuildContext, type ImageRecord, type ReleaseManifest } from '@nixrel/core';
 import type { SourceInfo } from './source.js';
 
 export interface ManifestInput {

@@ -26,6 +26,7 @@ import {
   tufOptionsFromEnv,
 } from '@nixrel/attest';
 import { type Logger, ReleaseError } from '@nixrel/core';
+import type { ReleaseContext } from './release-context.js';
 
 /** The signer flags of every command that signs (cosign-like names). */
 export const SIGNER_FLAGS = {
@@ -113,4 +114,9 @@ export async function chooseSigner(opts: SignerOptions, log: Logger): Promise<Si
   if (key.created) log.info(`created signing key ${key.path} (${key.fingerprint})`);
   if (opts.signer === undefined) log.warn('no OIDC token available: signing with the local key (NOT keyless)');
   return { signer: createKeySigner(key), trust: keyTrust(key.publicKey), ...(key.publicKeyPath ? { publicKeyPath: key.publicKeyPath } : {}) };
+}
+
+/** The signer of a release: its flags, with the local key (when one is used) in `.release/keys/`. */
+export async function releaseSigner(ctx: ReleaseContext): Promise<SignerChoice> {
+  return chooseSigner({ ...ctx.opts.signer, keyDir: join(ctx.stateRoot, 'keys'), env: ctx.opts.env }, ctx.opts.logger);
 }

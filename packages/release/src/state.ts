@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ImageRecord, readJsonFile, type StageName, sha256Hex, writeJsonAtomic } from '@nixrel/core';
+import { type ImageRecord, ReleaseError, readJsonFile, type StageName, sha256Hex, writeJsonAtomic } from '@nixrel/core';
 
 /**
  * `.release/<version>/` holds everything a release produces before it is
@@ -35,6 +35,14 @@ export class ReleaseState {
     if (!existsSync(dir)) return [];
     const names = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
     return Promise.all(names.map((f) => readJsonFile<ImageRecord>(join(dir, f), 'image record')));
+  }
+
+  /** The records earlier jobs left here: one per named image, or an error naming the missing. */
+  async readRecords(names: string[]): Promise<ImageRecord[]> {
+    const records = (await this.readAll()).filter((r) => names.includes(r.name));
+    const missing = names.filter((n) => !records.some((r) => r.name === n));
+    if (missing.length > 0) throw new ReleaseError('NOT_FOUND', `no build records in ${this.dir} for: ${missing.join(', ')}`);
+    return records;
   }
 
   /** Relative paths (to the state dir, i.e. to release.json) of each stage's files. */

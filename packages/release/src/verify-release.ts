@@ -19,12 +19,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import {
   BUNDLE_MEDIA_TYPE_PREFIX,
-  COSIGN_SIGN_PREDICATE,
-  CYCLONEDX_BOM,
-  IMAGE_PREDICATE_TYPES,
   identityMatches,
   identityPattern,
-  SLSA_PROVENANCE_V1,
   type Statement,
   type VerifiedAttestation,
   verifyImage,
@@ -32,11 +28,15 @@ import {
 import {
   type AttestationRecord,
   type CheckStatus,
+  COSIGN_SIGN_PREDICATE,
+  CYCLONEDX_BOM,
+  IMAGE_PREDICATE_TYPES,
   type ImageRecord,
   type ImageVerificationReport,
   manifestSchemaErrors,
   ReleaseError,
   type ReleaseManifest,
+  SLSA_PROVENANCE_V1,
   sha256Digest,
   toReleaseError,
   type VerificationCheck,

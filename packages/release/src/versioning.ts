@@ -1,4 +1,10 @@
-import { assertTag, ReleaseError } from '@nixrel/core';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { assertTag, type ImageSpec, ReleaseError } from '@nixrel/core';
+import { listTags } from '@nixrel/oci';
+import { imageRepository, type ReleaseBase } from './release-context.js';
+import { gitTags } from './source.js';
+import { readPointer } from './state.js';
 
 /** Tag given to an image when it is first built: `<name>-<upstream-version>-<sha7>`. */
 export function componentTag(name: string, upstreamVersion: string, commit: string): string {
@@ -41,4 +47,44 @@ export function assertVersion(version: string): void {
   } catch {
     throw new ReleaseError('INVALID_INPUT', `invalid --version "${version}": it becomes a tag, so 1-128 characters of [A-Za-z0-9_.-]`);
   }
+}
+
+/**
+ * The version of a release. The same commit with the same images is the same
+ * release: its version is reused, so a killed or repeated run resumes instead
+ * of starting another. Otherwise the next free build number of the day,
+ * counting git tags and the tags already in the registry.
+ */
+export async function resolveVersion(base: ReleaseBase, imageVersions: Map<string, string>): Promise<string> {
+  const { opts, specs, source } = base;
+  if (opts.version) {
+    assertVersion(opts.version);
+    return opts.version;
+  }
+  const names = specs.map((s) => s.name).sort();
+  const last = await readPointer(base.stateRoot, opts.collection);
+  if (last && last.commit === source.commit && last.images.join(',') === names.join(',')) return last.version;
+  const appVersion = await collectionAppVersion(opts.repoRoot, specs, imageVersions);
+  const taken = new Set(await gitTags(opts.repoRoot, `${opts.collection}-v`));
+  for (const spec of specs) {
+    const tags = await listTags(imageRepository(base.registry, spec.name), base.registryOptions).catch(() => [] as string[]);
+    for (const tag of tags) taken.add(tag);
+  }
+  return nextCollectionVersion(opts.collection, appVersion, new Date(), taken);
+}
+
+/**
+ * A collection is versioned after its application: the image whose package.json
+ * marks it with `"appVersion": true` (sbomify-app for sbomify) lends its Nix
+ * version; without a mark, the first image in name order does.
+ */
+async function collectionAppVersion(repoRoot: string, specs: ImageSpec[], imageVersions: Map<string, string>): Promise<string> {
+  let chosen = specs[0];
+  for (const spec of specs) {
+    const pkg = JSON.parse(await readFile(join(repoRoot, spec.packageDir, 'package.json'), 'utf8')) as { image?: { appVersion?: unknown } };
+    if (pkg.image?.appVersion === true) chosen = spec;
+  }
+  const version = chosen && imageVersions.get(chosen.name);
+  if (!version) throw new ReleaseError('NOT_FOUND', 'no image version to name the collection version after');
+  return version.replace(/[^A-Za-z0-9._-]/g, '_');
 }

@@ -3,9 +3,11 @@
  * Provenance, signing, attestation and verification for every image the
  * matrix jobs left in .release/<V>/: the isolated job that holds id-token.
  */
-import { toJson } from '@nixrel/core';
+import { forEachBounded, toJson } from '@nixrel/core';
 import type { Command } from '../cli-context.js';
-import { createSigner, forEachBounded, prepareRelease, readReleaseRecords, runAttestation, runVerify, throwIfFailed, withVersion } from '../cut-release.js';
+import { attestAndVerify } from '../cut-release.js';
+import { prepareRelease, withVersion } from '../release-context.js';
+import { releaseSigner } from '../signer.js';
 import { parseStepArgs, releaseOptions } from './release-args.js';
 
 const USAGE = 'usage: pnpm release attest-all --version V [--collection C] [--registry REF] [signer flags] [--json]';
@@ -15,13 +17,9 @@ export const run: Command = async (args, ctx) => {
   const opts = releaseOptions(values, ctx);
   try {
     const c = withVersion(await prepareRelease(opts), opts.version!);
-    const records = await readReleaseRecords(c);
-    const signer = await createSigner(c);
-    const failures = await forEachBounded(records, opts.concurrency ?? 2, async (record) => {
-      await runAttestation(c, record, signer);
-      await runVerify(c, record, signer);
-    });
-    throwIfFailed(failures, 'attestation');
+    const records = await c.state.readRecords(c.specs.map((s) => s.name));
+    const signer = await releaseSigner(c);
+    await forEachBounded(records, opts.concurrency ?? 2, (record) => attestAndVerify(c, record, signer), 'images');
     if (values.json) ctx.out(toJson(records.map((r) => ({ name: r.name, digest: r.digest, attestations: r.attestations, verification: r.verification }))));
     else for (const r of records) ctx.out(`${r.name}: ${r.attestations.length} attestations, verified ${r.verification?.ok ? 'ok' : 'FAILED'}`);
   } finally {

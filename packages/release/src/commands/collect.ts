@@ -4,7 +4,8 @@
  */
 import { toJson } from '@nixrel/core';
 import { type Command, displayPath } from '../cli-context.js';
-import { finishRelease, prepareRelease, readReleaseRecords, withVersion } from '../cut-release.js';
+import { prepareRelease, withVersion } from '../release-context.js';
+import { finishRelease } from '../stages/finish.js';
 import { parseStepArgs, releaseOptions } from './release-args.js';
 
 const USAGE = 'usage: pnpm release collect --version V [--collection C] [--registry REF] [--out DIR] [--json]';
@@ -14,7 +15,7 @@ export const run: Command = async (args, ctx) => {
   const opts = releaseOptions(values, ctx);
   try {
     const c = withVersion(await prepareRelease(opts), opts.version!);
-    const records = await readReleaseRecords(c);
+    const records = await c.state.readRecords(c.specs.map((s) => s.name));
     const result = await finishRelease(c, records, undefined);
     if (values.json) ctx.out(toJson({ version: result.version, manifest: result.manifestPath, page: result.pageDir, slsa: result.manifest.slsa }));
     else {

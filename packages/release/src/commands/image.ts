@@ -5,7 +5,9 @@
  */
 import { ReleaseError, toJson } from '@nixrel/core';
 import type { Command } from '../cli-context.js';
-import { prepareRelease, recordBuild, runBuild, runPublishAndSbom, withVersion } from '../cut-release.js';
+import { publishAndDescribe, recordBuilds } from '../cut-release.js';
+import { prepareRelease, withVersion } from '../release-context.js';
+import { buildRelease } from '../stages/build.js';
 import { parseReleaseArgs, releaseOptions } from './release-args.js';
 
 const USAGE = 'usage: pnpm release image <name> --version V [--collection C] [--registry REF] [--json]';
@@ -18,9 +20,9 @@ export const run: Command = async (args, ctx) => {
   try {
     const base = await prepareRelease(opts);
     const ctxr = withVersion(base, opts.version!);
-    const [built] = await recordBuild(ctxr, await runBuild(base));
+    const [built] = await recordBuilds(ctxr, await buildRelease(base));
     if (!built) throw new ReleaseError('NOT_FOUND', `image "${positionals[0]}" was not built`);
-    await runPublishAndSbom(ctxr, built.artifact, built.record);
+    await publishAndDescribe(ctxr, built);
     const r = built.record;
     if (values.json) ctx.out(toJson(r));
     else ctx.out(`${r.name}: ${r.repository}@${r.digest}  sbom ${r.sbom?.path} (${r.sbom?.components} components)  state ${ctxr.state.dir}`);

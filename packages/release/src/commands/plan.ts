@@ -5,9 +5,9 @@
  */
 import { ReleaseError, toJson } from '@nixrel/core';
 import type { Command } from '../cli-context.js';
-import { prepareRelease, resolveVersion } from '../cut-release.js';
+import { imageRepository, prepareRelease } from '../release-context.js';
 import { evaluateImages } from '../stages/build.js';
-import { imageRepository } from '../stages/publish.js';
+import { resolveVersion } from '../versioning.js';
 import { parseReleaseArgs, releaseOptions } from './release-args.js';
 
 const USAGE = 'usage: pnpm release plan [--collection C] [--images a,b] [--registry REF] [--version V] [--json]';

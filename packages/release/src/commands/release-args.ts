@@ -1,10 +1,9 @@
 import { createLogger, isReleaseError, ReleaseError } from '@nixrel/core';
 import { parseImageRef } from '@nixrel/oci';
 import { type CliContext, parseCommandArgs } from '../cli-context.js';
-import type { ReleaseOptions } from '../cut-release.js';
 import { lineReporter, type ProgressReporter, silentReporter, terminalReporter } from '../progress.js';
+import { imageRepository, type ReleaseOptions } from '../release-context.js';
 import { SIGNER_FLAGS } from '../signer.js';
-import { imageRepository } from '../stages/publish.js';
 import { assertVersion } from '../versioning.js';
 
 /** Flags shared by `pnpm release` and its distributed parts (plan, image, attest-all, collect). */
@@ -95,7 +94,6 @@ export function releaseOptions(values: Values, ctx: CliContext): ReleaseOptions 
     },
     policy,
     reproduce: values.reproduce ?? false,
-    dryRun: values['dry-run'] ?? false,
     concurrency,
     ...(values.out ? { outDir: values.out } : {}),
     env: ctx.env,

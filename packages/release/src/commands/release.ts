@@ -6,8 +6,10 @@
 import { ReleaseError, toJson } from '@nixrel/core';
 import { computeImage } from '@nixrel/oci';
 import { type Command, displayPath } from '../cli-context.js';
-import { cutRelease, prepareRelease, resolveVersion, runBuild } from '../cut-release.js';
-import { imageRepository } from '../stages/publish.js';
+import { cutRelease } from '../cut-release.js';
+import { imageRepository, prepareRelease } from '../release-context.js';
+import { buildRelease } from '../stages/build.js';
+import { resolveVersion } from '../versioning.js';
 import { parseReleaseArgs, releaseOptions } from './release-args.js';
 
 const USAGE =
@@ -21,10 +23,10 @@ export const run: Command = async (args, ctx) => {
   if (positionals.length > 0) throw new ReleaseError('USAGE', `unexpected argument "${positionals[0]}"\n${USAGE}`);
   const opts = releaseOptions(values, ctx);
 
-  if (opts.dryRun) {
+  if (values['dry-run']) {
     // Build and compute every digest, publish and sign nothing.
     const base = await prepareRelease(opts);
-    const outcome = await runBuild(base);
+    const outcome = await buildRelease(base);
     const version = await resolveVersion(base, new Map(outcome.artifacts.map((a) => [a.name, a.version])));
     const images = [];
     for (const a of outcome.artifacts) {

@@ -6,11 +6,10 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ReleaseError, readJsonFile, toJson, validateManifest, writeJsonAtomic } from '@nixrel/core';
+import { forEachBounded, ReleaseError, readJsonFile, toJson, validateManifest, writeJsonAtomic } from '@nixrel/core';
 import { currentNixSystem, nixEnvFor } from '@nixrel/nix';
 import { loadCatalog } from '../catalog.js';
 import { type Command, displayPath, parseCommandArgs } from '../cli-context.js';
-import { forEachBounded, throwIfFailed } from '../cut-release.js';
 import { flakeRef } from '../stages/build.js';
 import { reproduceImage } from '../stages/reproduce.js';
 import { manifestPathArg } from './manifest-arg.js';
@@ -27,14 +26,13 @@ export const run: Command = async (args, ctx) => {
   const env = nixEnvFor(ctx.env);
   const system = currentNixSystem();
 
-  const failures = await forEachBounded(manifest.images, 1, async (image) => {
+  await forEachBounded(manifest.images, 1, async (image) => {
     const spec = catalog.find((s) => s.name === image.name && s.collection === image.collection);
     if (!spec) throw new ReleaseError('NOT_FOUND', `image "${image.name}" of the manifest is not in this checkout's catalog`);
     const installable = `${flakeRef(ctx.repoRoot, spec.flake)}#packages.${image.build?.system ?? system}.${spec.attribute}`;
     ctx.logger.info(`${image.name}: rebuilding ${installable}`);
     image.reproducibility = await reproduceImage(image, { env, cwd: ctx.repoRoot, installable });
-  });
-  throwIfFailed(failures, 'to rebuild');
+  }, 'images');
   await writeJsonAtomic(manifestPath, validateManifest(manifest, manifestPath));
   // Keep the release's state records in step, so a re-render of the page shows it.
   const stateDir = dirname(manifestPath);

@@ -16,12 +16,12 @@
  * Prints what was verified; exits non-zero naming every failure.
  */
 import { resolve } from 'node:path';
-import { customSigstoreServices, IMAGE_PREDICATE_TYPES, predicateTypeFromName } from '@nixrel/attest';
-import { ReleaseError, toJson, type VerificationReport } from '@nixrel/core';
+import { customSigstoreServices, predicateTypeFromName } from '@nixrel/attest';
+import { IMAGE_PREDICATE_TYPES, ReleaseError, toJson, type VerificationReport } from '@nixrel/core';
 import { PACK, readPack } from '../audit-pack.js';
 import { type CliContext, type Command, parseCommandArgs } from '../cli-context.js';
 import { verifyPack } from '../pack-release.js';
-import { type ImageVerificationResult, verifyImageAttestations } from '../stages/attest.js';
+import { type ImageVerificationResult, verifyImageAttestations } from '../stages/verify.js';
 import { type ClaimedSigner, hasPolicyFlags, missingPolicyError, POLICY_FLAGS, POLICY_USAGE, type PolicyFlagValues, policyFromFlags, type VerifierPolicy, verifierTuf } from '../verifier-policy.js';
 import { readManifestForCheck, reportFailures, verifyRelease } from '../verify-release.js';
 

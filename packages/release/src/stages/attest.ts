@@ -1,59 +1,51 @@
 /**
- * The sign/attest and verify stages for one image. attestImage signs three
- * statements (cosign's image signature, SLSA provenance, the CycloneDX SBOM),
- * verifies each bundle right away, and only when all three verify writes them
- * and attaches them to the image as OCI referrers in cosign v3's layout.
- * verifyImageAttestations finds the bundles again among the image's referrers
- * and checks them against a policy. verifyReleaseBundles does the same from
- * the bundle files a release manifest lists.
+ * The sign/attest stage for one image. attestImage signs three statements
+ * (cosign's image signature, SLSA provenance, the CycloneDX SBOM), verifies
+ * each bundle right away, and only when all three verify writes them and
+ * attaches them to the image as OCI referrers in cosign v3's layout.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import {
   ANNOTATION_BUNDLE_CONTENT,
   ANNOTATION_BUNDLE_PREDICATE_TYPE,
   ANNOTATION_CREATED,
-  BUNDLE_MEDIA_TYPE_PREFIX,
   BUNDLE_V03_MEDIA_TYPE,
   certificateIdentity,
-  customSigstoreServices,
-  IMAGE_PREDICATE_TYPES,
-  type ImageVerification,
   imageSignatureStatement,
-  keyTrust,
-  loadPublicKey,
   parseStatement,
-  publicGoodTrustedRoot,
   type Signer,
-  SLSA_PROVENANCE_V1,
   type Statement,
   sbomStatement,
   statementCoversDigest,
   type Trust,
-  type TufOptions,
-  VerificationFailure,
   verifyBundle,
-  verifyImage,
 } from '@nixrel/attest';
 import {
   type AttestationRecord,
+  COSIGN_SIGN_PREDICATE,
+  CYCLONEDX_BOM,
   type Logger,
   ReleaseError,
-  type ReleaseManifest,
   readJsonFile,
+  SLSA_PROVENANCE_V1,
   sha256Digest,
   silentLogger,
-  type VerificationPolicy,
-  type VerificationRecord,
   writeFileAtomic,
 } from '@nixrel/core';
-import { attachReferrer, fetchReferrerLayer, listReferrers, parseImageRef, type RegistryOptions, resolveImage } from '@nixrel/oci';
+import { attachReferrer, parseImageRef, type RegistryOptions, resolveImage } from '@nixrel/oci';
+import { imageRepository } from '../release-context.js';
+import type { SignerChoice } from '../signer.js';
+import { ReleaseState } from '../state.js';
+import { assertReadyForAttestation } from './provenance.js';
+import type { Stage } from './stage.js';
 
 /** File name stem of each bundle, by predicate type. */
 const BUNDLE_FILE: Record<string, string> = {
-  'https://sigstore.dev/cosign/sign/v1': 'signature',
-  'https://slsa.dev/provenance/v1': 'provenance',
-  'https://cyclonedx.org/bom': 'sbom',
+  [COSIGN_SIGN_PREDICATE]: 'signature',
+  [SLSA_PROVENANCE_V1]: 'provenance',
+  [CYCLONEDX_BOM]: 'sbom',
 };
 
 export interface AttestImageOptions {
@@ -185,113 +177,38 @@ export async function attestImage(opts: AttestImageOptions): Promise<Attestation
   return records;
 }
 
-export interface VerifyImageOptions {
-  policy: VerificationPolicy;
-  trust: Trust;
-  registry?: RegistryOptions;
-}
 
-export interface ImageVerificationResult {
-  image: string;
-  record: VerificationRecord;
-  details: ImageVerification;
-}
-
-function toRecord(details: ImageVerification, policy: VerificationPolicy): VerificationRecord {
-  return {
-    ok: details.ok,
-    checkedAt: new Date().toISOString(),
-    policy,
-    verified: details.verified.map((v) => v.predicateType),
-    failures: details.failures.map((f) => `${f.predicateType}${f.source ? ` (${f.source})` : ''}: ${f.message}`),
-  };
-}
-
-/** Finds the image's Sigstore bundle referrers (referrers API or fallback index) and verifies them. */
-export async function verifyImageAttestations(image: string, opts: VerifyImageOptions): Promise<ImageVerificationResult> {
-  const ref = parseImageRef(image);
-  const digest = ref.digest ?? (await resolveImage(image, opts.registry)).digest;
-  const subject = `${ref.name}@${digest}`;
-  const referrers = (await listReferrers(subject, opts.registry)).filter((r) => r.artifactType?.startsWith(BUNDLE_MEDIA_TYPE_PREFIX));
-  const bundles = [];
-  for (const r of referrers) {
-    const layer = await fetchReferrerLayer(subject, r.digest, opts.registry);
-    if (!layer.mediaType.startsWith(BUNDLE_MEDIA_TYPE_PREFIX)) continue;
-    bundles.push({ source: `referrer ${r.digest}`, data: layer.data });
-  }
-  const details = verifyImage({ imageDigest: digest, bundles, predicateTypes: opts.policy.predicateTypes, trust: opts.trust, policy: opts.policy });
-  return { image: subject, record: toRecord(details, opts.policy), details };
-}
-
-/** The policy a release manifest's signer fields imply, and the trust it needs. */
-export async function manifestPolicy(
-  manifest: ReleaseManifest,
-  manifestDir: string,
-  trustedRoot: Trust | undefined,
-  tuf: TufOptions = {},
-): Promise<{ policy: Omit<VerificationPolicy, 'predicateTypes'>; trust: Trust }> {
-  const { signer } = manifest;
-  if (signer.mode === 'key') {
-    if (!signer.publicKeyPath) throw new ReleaseError('INVALID_INPUT', 'release manifest is key-signed but names no signer.publicKeyPath');
-    const trust = keyTrust(await loadPublicKey(resolve(manifestDir, signer.publicKeyPath)));
-    return { policy: { ...(signer.keyFingerprint ? { keyFingerprint: signer.keyFingerprint } : {}) }, trust };
-  }
-  // Without a file only the public-good root (via TUF) can be trusted, so a
-  // release logged to another Rekor needs its deployment's trusted root.
-  const rekorUrls = [signer.rekorUrl, ...manifest.images.flatMap((i) => (i.attestations ?? []).map((a) => a.rekorUrl))];
-  const custom = [...new Set(rekorUrls.flatMap((rekorUrl) => customSigstoreServices({ rekorUrl })))];
-  if (!trustedRoot && custom.length > 0) {
-    throw new ReleaseError('USAGE', `the release is signed keylessly against ${custom.join(', ')}, not the public-good Sigstore instance: pass --trusted-root FILE (the Sigstore trusted root it was signed against)`);
-  }
-  if (!signer.identity || !signer.issuer) {
-    throw new VerificationFailure('POLICY_INVALID', 'release manifest is keyless but lacks signer.identity or signer.issuer');
-  }
-  const trust = trustedRoot ?? (await publicGoodTrustedRoot(tuf));
-  return { policy: { certificateIdentity: signer.identity, certificateOidcIssuer: signer.issuer }, trust };
-}
-
-/**
- * Verifies every image of a release from the bundle files the manifest lists
- * (paths relative to the manifest); each file must still have the digest
- * recorded for it.
- */
-export async function verifyReleaseBundles(manifestPath: string, trustedRoot: Trust | undefined, tuf: TufOptions = {}): Promise<ImageVerificationResult[]> {
-  const manifest = await readJsonFile<ReleaseManifest>(manifestPath, 'release manifest');
-  if (manifest?.schemaVersion !== 1 || !Array.isArray(manifest.images)) {
-    throw new ReleaseError('INVALID_INPUT', `${manifestPath} is not a release manifest (schemaVersion 1 with images)`);
-  }
-  const dir = dirname(manifestPath);
-  const { policy, trust } = await manifestPolicy(manifest, dir, trustedRoot, tuf);
-  const results: ImageVerificationResult[] = [];
-  for (const image of manifest.images) {
-    const name = `${image.repository ?? image.name}@${image.digest ?? '?'}`;
-    if (!image.digest) throw new ReleaseError('INVALID_INPUT', `release manifest image ${image.name} has no digest`);
-    const bundles = [];
-    const missingFiles: string[] = [];
-    for (const a of image.attestations ?? []) {
-      const path = resolve(dir, a.bundlePath);
-      let data: Buffer;
-      try {
-        data = await readFile(path);
-      } catch {
-        missingFiles.push(`${a.predicateType}: bundle file ${a.bundlePath} is missing`);
-        continue;
-      }
-      if (sha256Digest(data) !== a.bundleDigest) {
-        missingFiles.push(`${a.predicateType}: bundle file ${a.bundlePath} has digest ${sha256Digest(data)}, the manifest records ${a.bundleDigest}`);
-        continue;
-      }
-      bundles.push({ source: a.bundlePath, data });
-    }
-    const predicateTypes = [...new Set([...IMAGE_PREDICATE_TYPES, ...(image.attestations ?? []).map((a) => a.predicateType)])];
-    const fullPolicy: VerificationPolicy = { ...policy, predicateTypes };
-    const details = verifyImage({ imageDigest: image.digest, bundles, predicateTypes, trust, policy });
-    const record = toRecord(details, fullPolicy);
-    if (missingFiles.length > 0) {
-      record.ok = false;
-      record.failures.unshift(...missingFiles);
-    }
-    results.push({ image: name, record, details: { ...details, ok: record.ok } });
-  }
-  return results;
-}
+export const attestStage: Stage<SignerChoice> = {
+  name: 'attest',
+  inputs(ctx, record, signer) {
+    assertReadyForAttestation(ctx, record);
+    return {
+      digest: record.digest,
+      repository: imageRepository(ctx.registry, record.name),
+      provenance: record.provenance?.digest,
+      sbom: record.sbom.digest,
+      signer: signer.signer.label,
+    };
+  },
+  outputsPresent: (ctx, record) => record.attestations.length > 0 && record.attestations.every((a) => existsSync(join(ctx.state.dir, a.bundlePath))),
+  async run(ctx, record, signer) {
+    assertReadyForAttestation(ctx, record);
+    const { opts, state } = ctx;
+    record.attestations = await attestImage({
+      image: `${imageRepository(ctx.registry, record.name)}@${record.digest}`,
+      sbomPath: join(state.dir, record.sbom.path),
+      provenancePath: join(state.dir, ReleaseState.provenanceFile(record.name)),
+      signer: signer.signer,
+      trust: signer.trust,
+      ...(signer.token ? { expectedIssuer: signer.token.issuer } : {}),
+      ...(opts.policy?.certificateIdentity ? { expectedIdentity: opts.policy.certificateIdentity } : {}),
+      bundleDir: join(state.dir, ReleaseState.bundleDir(record.name)),
+      recordsRelativeTo: state.dir,
+      registry: ctx.registryOptions,
+      logger: opts.logger,
+      now: new Date(ctx.source.commitTime * 1000),
+    });
+    // New bundles: the verification of the old ones no longer holds.
+    record.verification = undefined;
+  },
+};

@@ -1,6 +1,14 @@
+/**
+ * The build stage: ONE Nix evaluation and ONE `nix build` per flake for all
+ * images of a release (buildImages), then each image's record takes the facts
+ * of its build (buildStage).
+ */
 import { resolve } from 'node:path';
-import { type ArtifactFormat, type ImageArtifact, type ImageMetadata, type ImageSpec, type Logger, ReleaseError } from '@nixrel/core';
-import { build, currentNixSystem, evalJson, nixEnvFor } from '@nixrel/nix';
+import { githubActionsContext } from '@nixrel/attest';
+import { type ArtifactFormat, type ImageArtifact, type ImageMetadata, type ImageRecord, type ImageSpec, type Logger, ReleaseError } from '@nixrel/core';
+import { build, currentNixSystem, evalJson, nixEnvFor, nixVersion } from '@nixrel/nix';
+import type { ReleaseBase } from '../release-context.js';
+import type { Stage } from './stage.js';
 
 /** What a flake's `imageMetadata.<system>.<name>` evaluates to. */
 interface EvaluatedImage {
@@ -137,3 +145,67 @@ export async function buildImages(specs: ImageSpec[], opts: BuildOptions): Promi
   }
   return specs.map((s) => artifacts.get(s.name)!);
 }
+
+/** The outcome of building every image of a release at once. */
+export interface BuildOutcome {
+  artifacts: ImageArtifact[];
+  nixVersion: string;
+  startedOn: string;
+  finishedOn: string;
+}
+
+/** Builds every image of the release: one Nix evaluation and one build. */
+export async function buildRelease(base: ReleaseBase): Promise<BuildOutcome> {
+  const { opts } = base;
+  for (const spec of base.specs) opts.progress.stage(spec.name, 'build');
+  const startedOn = new Date().toISOString();
+  const [artifacts, version] = await Promise.all([
+    buildImages(base.specs, { repoRoot: opts.repoRoot, logger: opts.logger, env: base.nixEnv }),
+    nixVersion({ env: base.nixEnv }),
+  ]);
+  return { artifacts, nixVersion: version.version, startedOn, finishedOn: new Date().toISOString() };
+}
+
+/** The record an image starts with before its first stage. */
+export function newRecord(spec: ImageSpec): ImageRecord {
+  return {
+    name: spec.name,
+    collection: spec.collection,
+    version: '',
+    attribute: spec.attribute,
+    flake: spec.flake,
+    packageDir: spec.packageDir,
+    metadata: spec.metadata,
+    tags: [],
+    layers: [],
+    attestations: [],
+    stages: {},
+  };
+}
+
+/** One image's part of the build: its record takes the facts of the build. */
+export const buildStage: Stage<{ artifact: ImageArtifact; outcome: BuildOutcome }> = {
+  name: 'build',
+  reportedByCaller: true,
+  inputs: (_ctx, _record, { artifact }) => ({ outPath: artifact.outPath, closurePath: artifact.closurePath }),
+  async run(ctx, record, { artifact, outcome }) {
+    const spec = ctx.specs.find((s) => s.name === artifact.name)!;
+    const ci = githubActionsContext(ctx.opts.env);
+    record.version = artifact.version;
+    record.flake = spec.flake;
+    record.packageDir = spec.packageDir;
+    record.outPath = artifact.outPath;
+    record.format = artifact.format;
+    record.metadata = artifact.metadata;
+    record.build = {
+      installable: artifact.installable,
+      drvPath: artifact.drvPath,
+      closurePath: artifact.closurePath,
+      system: artifact.system,
+      nixVersion: outcome.nixVersion,
+      startedOn: outcome.startedOn,
+      finishedOn: outcome.finishedOn,
+      ...(ci ? { runUrl: ci.runUrl } : {}),
+    };
+  },
+};

@@ -1,15 +1,14 @@
+/**
+ * The publish stage: the image goes to its repository by digest, with its
+ * component tag (tags are only ever added, never moved).
+ */
 import type { ImageArtifact, ImageRecord, PublishedImage } from '@nixrel/core';
 import { pushImage, type RegistryOptions } from '@nixrel/oci';
+import { imageRepository } from '../release-context.js';
+import { componentTag } from '../versioning.js';
+import type { Stage } from './stage.js';
 
-/**
- * Where an image of the release goes: `<registry>/<name>`. The embedded default
- * registry is an OCI layout directory per image (`oci:.release/oci/<name>`).
- */
-export function imageRepository(registry: string, name: string): string {
-  return `${registry.replace(/\/+$/, '')}/${name}`;
-}
-
-/** Pushes the artifact by digest and adds its component tag (tags are only ever added). */
+/** Pushes the artifact by digest and adds its component tag. */
 export async function publishImage(
   artifact: ImageArtifact,
   repository: string,
@@ -30,3 +29,17 @@ export function recordPublished(record: ImageRecord, published: PublishedImage):
   record.layers = published.layers;
   record.tags = [...new Set([...record.tags, ...published.tags])];
 }
+
+export const publishStage: Stage<ImageArtifact> = {
+  name: 'publish',
+  inputs: (ctx, record, artifact) => ({ outPath: artifact.outPath, repository: imageRepository(ctx.registry, record.name) }),
+  async run(ctx, record, artifact) {
+    const { progress } = ctx.opts;
+    const tag = componentTag(record.name, record.version, ctx.source.commit);
+    const published = await publishImage(artifact, imageRepository(ctx.registry, record.name), tag, {
+      ...ctx.registryOptions,
+      onProgress: (p) => progress.bytes(record.name, p.bytes, p.total),
+    });
+    recordPublished(record, published);
+  },
+};

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { type ImageRecord, ReleaseError, type ReproducibilityRecord } from '@nixrel/core';
 import { runNix } from '@nixrel/nix';
 import { computeImage } from '@nixrel/oci';
+import type { Stage } from './stage.js';
 
 /**
  * An independent rebuild: Nix builds the image, and everything in it, again in
@@ -65,3 +66,13 @@ async function removeStore(dir: string): Promise<void> {
   await promisify(execFile)('chmod', ['-R', 'u+w', dir]).catch(() => undefined);
   await rm(dir, { recursive: true, force: true });
 }
+
+/** Reproduce, in a release with `--reproduce`: the rebuilt digest and whether it matches. */
+export const reproduceStage: Stage<void> = {
+  name: 'reproduce',
+  inputs: (_ctx, record) => ({ outPath: record.outPath, digest: record.digest }),
+  outputsPresent: (_ctx, record) => record.reproducibility !== undefined,
+  async run(ctx, record) {
+    record.reproducibility = await reproduceImage(record, { env: ctx.nixEnv, cwd: ctx.opts.repoRoot });
+  },
+};

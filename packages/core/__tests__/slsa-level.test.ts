@@ -1,8 +1,6 @@
-import type { AttestationRecord, ImageRecord } from '@nixrel/core';
 import { describe, expect, it } from 'vitest';
-import { assessSlsaLevel, workflowPathOfIdentity } from '../src/slsa-level.js';
+import { type AttestationRecord, assessSlsaLevel, type ImageRecord, SLSA_PROVENANCE_V1 as SLSA, workflowPathOfIdentity } from '../src/index.js';
 
-const SLSA = 'https://slsa.dev/provenance/v1';
 const ISSUER = 'https://token.actions.githubusercontent.com';
 const RELEASE_WORKFLOW = '.github/workflows/release.yml';
 const SAME_JOB = `https://github.com/acme/images/${RELEASE_WORKFLOW}@refs/heads/main`;

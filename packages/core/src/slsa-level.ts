@@ -1,6 +1,5 @@
-import type { AttestationRecord, ImageRecord, SlsaAssessment } from '@nixrel/core';
-
-const SLSA_PROVENANCE = 'https://slsa.dev/provenance/v1';
+import { SLSA_PROVENANCE_V1 } from './predicate-types.js';
+import type { AttestationRecord, ImageRecord, SlsaAssessment } from './types.js';
 
 export interface BuildContext {
   /** True when the build ran on GitHub-hosted CI (GITHUB_ACTIONS with a run id). */
@@ -32,7 +31,7 @@ export function assessSlsaLevel(images: ImageRecord[], ctx: BuildContext): SlsaA
   if (withoutProvenance.length > 0) {
     return { level: 0, reasons: [`no provenance for: ${withoutProvenance.join(', ')}`] };
   }
-  const provenanceSignatures = images.map((i) => i.attestations.find((a) => a.predicateType === SLSA_PROVENANCE));
+  const provenanceSignatures = images.map((i) => i.attestations.find((a) => a.predicateType === SLSA_PROVENANCE_V1));
   const unverified = images.filter((i) => !i.verification?.ok).map((i) => i.name);
   if (unverified.length > 0 || provenanceSignatures.some((a) => !a)) {
     const names = [...new Set([...unverified, ...images.filter((_, k) => !provenanceSignatures[k]).map((i) => i.name)])];

@@ -1,0 +1,128 @@
+/**
+ * The finishing stage, the one that works on the whole release: release.json
+ * (in the state directory, next to the files it names), then the page, then
+ * the collection tag on every image. Called only once every image verified;
+ * each step is idempotent, so a killed run can redo them.
+ */
+import { existsSync } from 'node:fs';
+import { copyFile, cp, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { githubActionsContext, LOCAL_BUILDER_ID } from '@nixrel/attest';
+import { type ImageRecord, ReleaseError, type ReleaseManifest, toJson, validateManifest, writeFileAtomic } from '@nixrel/core';
+import { addTags } from '@nixrel/oci';
+import { imageRepository, type ReleaseContext, type ReleaseResult } from '../release-context.js';
+import { assembleManifest } from '../release-manifest.js';
+import type { SignerChoice } from '../signer.js';
+import { writePointer } from '../state.js';
+
+/** Where the public key of a key-signed release is published, relative to release.json. */
+const PUBLIC_KEY_FILE = 'keys/release.pub';
+
+/** Publishes the verifying key beside release.json; returns its path relative to it. */
+async function publishPublicKey(ctx: ReleaseContext, signer: SignerChoice | undefined): Promise<string> {
+  const target = join(ctx.state.dir, PUBLIC_KEY_FILE);
+  await mkdir(dirname(target), { recursive: true });
+  if (signer?.trust.mode === 'key') {
+    // A `--key FILE` has no .pub beside it: the verifying key is what the signer holds.
+    await writeFileAtomic(target, signer.trust.publicKey.export({ format: 'pem', type: 'spki' }).toString());
+  } else {
+    await copyFile(signer?.publicKeyPath ?? join(ctx.stateRoot, 'keys', 'signing-key.pub'), target);
+  }
+  return PUBLIC_KEY_FILE;
+}
+
+function releaseManifest(ctx: ReleaseContext, records: ImageRecord[], publicKeyPath: string | undefined): ReleaseManifest {
+  const ci = githubActionsContext(ctx.opts.env);
+  const first = records[0]?.attestations[0];
+  return assembleManifest({
+    collection: ctx.opts.collection,
+    version: ctx.version,
+    date: new Date(),
+    source: ctx.source,
+    tag: ctx.version,
+    builder: ci ? { id: ci.builderId, runUrl: ci.runUrl, workflow: ci.workflowPath } : { id: LOCAL_BUILDER_ID },
+    signer: {
+      mode: first?.signerMode ?? 'key',
+      ...(first?.signerIdentity ? { identity: first.signerIdentity } : {}),
+      ...(first?.issuer ? { issuer: first.issuer } : {}),
+      ...(first?.keyFingerprint ? { keyFingerprint: first.keyFingerprint } : {}),
+      ...(publicKeyPath ? { publicKeyPath } : {}),
+      ...(first?.rekorUrl ? { rekorUrl: first.rekorUrl } : {}),
+    },
+    registry: ctx.registry,
+    images: records,
+    buildContext: { hostedCi: ci !== undefined, ...(ci ? { buildWorkflow: ci.workflowPath } : {}) },
+  });
+}
+
+/**
+ * A re-run that changed nothing keeps release.json as it was, date included, so
+ * the page need not be rendered again. Returns the text now on disk.
+ */
+async function writeManifestIfChanged(path: string, manifest: ReleaseManifest): Promise<string> {
+  const text = toJson(manifest);
+  if (existsSync(path)) {
+    const previous = await readFile(path, 'utf8');
+    const withoutDate = (t: string) => JSON.stringify({ ...(JSON.parse(t) as object), date: undefined });
+    if (withoutDate(previous) === withoutDate(text)) return previous;
+  }
+  validateManifest(manifest, 'the assembled release manifest');
+  await writeFileAtomic(path, text);
+  return text;
+}
+
+/** The page in `dir` was rendered from exactly this manifest (it carries a copy). */
+async function pageShows(dir: string, manifestText: string): Promise<boolean> {
+  const copy = join(dir, 'release.json');
+  return existsSync(join(dir, 'index.html')) && existsSync(copy) && (await readFile(copy, 'utf8')) === manifestText;
+}
+
+/** The page is rendered aside and moved into place whole: no half page, ever. */
+async function renderPageInto(ctx: ReleaseContext, manifestPath: string, pageDir: string): Promise<void> {
+  const staging = join(ctx.state.dir, 'page.partial');
+  await rm(staging, { recursive: true, force: true });
+  const { renderPage } = await import('@nixrel/provenance-page');
+  await renderPage({ manifestPath, outDir: staging, strict: true });
+  await rm(pageDir, { recursive: true, force: true });
+  await mkdir(dirname(pageDir), { recursive: true });
+  await rename(staging, pageDir).catch(async (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EXDEV') throw e;
+    await cp(staging, pageDir, { recursive: true });
+    await rm(staging, { recursive: true, force: true });
+  });
+}
+
+export async function finishRelease(ctx: ReleaseContext, records: ImageRecord[], signer: SignerChoice | undefined): Promise<ReleaseResult> {
+  const { opts, state } = ctx;
+  const failed = records.filter((r) => !r.verification?.ok).map((r) => r.name);
+  if (failed.length > 0) throw new ReleaseError('VERIFICATION_FAILED', `not every image verified: ${failed.join(', ')}; nothing published`);
+
+  opts.progress.step('writing release.json');
+  const keySigned = records[0]?.attestations[0]?.signerMode === 'key';
+  const publicKeyPath = keySigned ? await publishPublicKey(ctx, signer) : undefined;
+  // The manifest lists the collection tag the images get once all of this is written.
+  for (const record of records) if (!record.tags.includes(ctx.version)) record.tags.push(ctx.version);
+  const manifest = releaseManifest(ctx, records, publicKeyPath);
+  const manifestPath = join(state.dir, 'release.json');
+  const manifestText = await writeManifestIfChanged(manifestPath, manifest);
+
+  const pageDir = resolve(opts.env.INIT_CWD ?? opts.repoRoot, opts.outDir ?? join(opts.repoRoot, 'site', ctx.version));
+  if (!(await pageShows(pageDir, manifestText))) {
+    opts.progress.step('rendering the provenance page');
+    await renderPageInto(ctx, manifestPath, pageDir);
+  }
+
+  opts.progress.step(`tagging every image ${ctx.version}`);
+  for (const record of records) {
+    await addTags(`${imageRepository(ctx.registry, record.name)}@${record.digest}`, [ctx.version], ctx.registryOptions);
+    await state.writeRecord(record);
+  }
+  await writePointer(ctx.stateRoot, {
+    collection: opts.collection,
+    version: ctx.version,
+    commit: ctx.source.commit,
+    images: records.map((r) => r.name).sort(),
+    complete: true,
+  });
+  return { version: ctx.version, stateDir: state.dir, manifestPath, pageDir, manifest };
+}
