@@ -23,7 +23,7 @@ import {
   type TufOptions,
   tufOptionsFromEnv,
 } from '@nixrel/attest';
-import { type AttestationRecord, ReleaseError, type VerificationPolicy, type VerificationReport } from '@nixrel/core';
+import { ReleaseError, type VerificationPolicy, type VerificationReport } from '@nixrel/core';
 import type { SignerChoice } from './signer.js';
 
 export const POLICY_FLAGS = {
@@ -125,34 +125,29 @@ export function missingPolicyError(claimed: ClaimedSigner | undefined, command: 
 
 /**
  * The policy a release verifies itself with before its page is rendered: the
- * identity pinned for the release (`--certificate-identity`/`-regexp`,
- * `--certificate-oidc-issuer`), else the one that signed it, and the trust
- * signing used (the signer's, or the trusted root or public key recorded in
- * the release directory when another job signed).
+ * policy of its verify stage (the identity pinned for the release, else the
+ * one that signed; or the signing key), with the trust signing used: the
+ * signer's, or, when another job signed, the trusted root or public key
+ * recorded in the release directory.
  */
 export async function releaseOwnPolicy(input: {
-  first: AttestationRecord;
-  pinned?: Pick<VerificationPolicy, 'certificateIdentity' | 'certificateIdentityRegexp' | 'certificateOidcIssuer'>;
+  pinned: VerificationPolicy;
   signer?: SignerChoice;
   /** The `--trusted-root` file the release was given, if any. */
   trustedRootFile?: string;
+  /** The Rekor the release was logged to (keyless). */
+  rekorUrl?: string;
   stateDir: string;
   tuf: TufOptions;
 }): Promise<VerifierPolicy> {
-  const { first, signer, stateDir } = input;
-  if (first.signerMode === 'key') {
+  const { pinned, signer, stateDir } = input;
+  if (pinned.keyFingerprint) {
     const trust = signer?.trust.mode === 'key' ? signer.trust : keyTrust(await loadPublicKey(join(stateDir, 'keys', 'release.pub')));
     if (trust.mode !== 'key') throw new ReleaseError('INTERNAL', 'key trust expected');
-    return { trust, policy: { keyFingerprint: trust.fingerprint }, report: { mode: 'key', keyFingerprint: trust.fingerprint } };
+    return { trust, policy: { keyFingerprint: pinned.keyFingerprint }, report: { mode: 'key', keyFingerprint: pinned.keyFingerprint } };
   }
-  const p = input.pinned ?? {};
-  const policy = {
-    ...(p.certificateIdentityRegexp ? { certificateIdentityRegexp: p.certificateIdentityRegexp } : { certificateIdentity: p.certificateIdentity ?? first.signerIdentity ?? '' }),
-    certificateOidcIssuer: p.certificateOidcIssuer ?? first.issuer ?? '',
-  };
+  const { predicateTypes: _types, ...policy } = pinned;
   const recorded = join(stateDir, TRUSTED_ROOT_FILE);
-  // Signed against the public-good instance: its root comes from TUF, for the page's readers too.
-  const viaTuf = !input.trustedRootFile && customSigstoreServices({ ...(first.rekorUrl ? { rekorUrl: first.rekorUrl } : {}) }).length === 0;
   const trust =
     signer?.trust.mode === 'keyless'
       ? signer.trust
@@ -161,7 +156,9 @@ export async function releaseOwnPolicy(input: {
         : existsSync(recorded)
           ? await loadTrustedRoot(recorded)
           : await publicGoodTrustedRoot(input.tuf);
-  // The page publishes the recorded root beside release.json; TUF needs no file.
+  // Signed against the public-good instance, its root comes from TUF (for the page's readers too);
+  // otherwise the root recorded beside release.json, which the page publishes.
+  const viaTuf = !input.trustedRootFile && customSigstoreServices({ ...(input.rekorUrl ? { rekorUrl: input.rekorUrl } : {}) }).length === 0;
   const trustedRoot = viaTuf ? `tuf:${input.tuf.mirrorUrl ?? PUBLIC_GOOD_TUF_MIRROR}` : TRUSTED_ROOT_FILE;
   return { trust, policy, report: { mode: 'keyless', ...policy, trustedRoot } };
 }

@@ -7,8 +7,9 @@
  * when any check fails (or a required fact is missing).
  */
 import { resolve } from 'node:path';
-import { ReleaseError, toJson, type VerificationReport } from '@nixrel/core';
+import { ReleaseError, toJson } from '@nixrel/core';
 import { type CliContext, type Command, displayPath, parseCommandArgs } from '../cli-context.js';
+import { verifiedPage } from '../verified-page.js';
 import { hasPolicyFlags, missingPolicyError, POLICY_FLAGS, POLICY_USAGE, type PolicyFlagValues, policyFromFlags, verifierTuf } from '../verifier-policy.js';
 import { readManifestForCheck, reportFailures, verifyRelease } from '../verify-release.js';
 
@@ -23,29 +24,6 @@ const FLAGS = {
   help: { type: 'boolean', short: 'h' },
   ...POLICY_FLAGS,
 } as const;
-
-/** Verifies and renders; shared with the release's own page step. */
-export async function verifiedPage(opts: {
-  manifestPath: string;
-  outDir: string;
-  report: VerificationReport;
-  strict: boolean;
-  basePath?: string;
-}): Promise<{ files: string[]; missing: unknown[] }> {
-  const failures = reportFailures(opts.report);
-  if (opts.strict && failures.length > 0) {
-    throw new ReleaseError('VERIFICATION_FAILED', `${opts.manifestPath} does not verify; no page written (--strict)`, { details: failures });
-  }
-  // Loaded only when a page is rendered: the templates are heavy to import.
-  const { renderPage } = await import('@nixrel/provenance-page');
-  return renderPage({
-    manifestPath: opts.manifestPath,
-    outDir: opts.outDir,
-    strict: opts.strict,
-    verification: opts.report,
-    ...(opts.basePath !== undefined ? { basePath: opts.basePath } : {}),
-  });
-}
 
 export const run: Command = async (args: string[], ctx: CliContext) => {
   const { values } = parseCommandArgs(args, FLAGS, USAGE);

@@ -14,6 +14,10 @@ import { imageRepository, type ReleaseContext, type ReleaseResult } from '../rel
 import { assembleManifest } from '../release-manifest.js';
 import type { SignerChoice } from '../signer.js';
 import { writePointer } from '../state.js';
+import { verifiedPage } from '../verified-page.js';
+import { releaseOwnPolicy, verifierTuf } from '../verifier-policy.js';
+import { verifyRelease } from '../verify-release.js';
+import { releasePolicy } from './verify.js';
 
 /** Where the public key of a key-signed release is published, relative to release.json. */
 const PUBLIC_KEY_FILE = 'keys/release.pub';
@@ -77,12 +81,25 @@ async function pageShows(dir: string, manifestText: string): Promise<boolean> {
   return existsSync(join(dir, 'index.html')) && existsSync(copy) && (await readFile(copy, 'utf8')) === manifestText;
 }
 
-/** The page is rendered aside and moved into place whole: no half page, ever. */
-async function renderPageInto(ctx: ReleaseContext, manifestPath: string, pageDir: string): Promise<void> {
+/**
+ * The release verifies itself as an auditor would (its own policy, every
+ * linked file, the registry) and the page is rendered from that report. The
+ * page is rendered aside and moved into place whole: no half page, ever.
+ */
+async function renderPageInto(ctx: ReleaseContext, records: ImageRecord[], signer: SignerChoice | undefined, manifestPath: string, pageDir: string): Promise<void> {
+  const first = records[0]!;
+  const verifier = await releaseOwnPolicy({
+    pinned: releasePolicy(ctx, first),
+    ...(signer ? { signer } : {}),
+    ...(ctx.opts.signer.trustedRoot ? { trustedRootFile: ctx.opts.signer.trustedRoot } : {}),
+    ...(first.attestations[0]?.rekorUrl ? { rekorUrl: first.attestations[0].rekorUrl } : {}),
+    stateDir: ctx.state.dir,
+    tuf: verifierTuf(ctx.opts.repoRoot, ctx.opts.env),
+  });
+  const report = await verifyRelease({ manifestPath, verifier, registry: ctx.registryOptions });
   const staging = join(ctx.state.dir, 'page.partial');
   await rm(staging, { recursive: true, force: true });
-  const { renderPage } = await import('@nixrel/provenance-page');
-  await renderPage({ manifestPath, outDir: staging, strict: true });
+  await verifiedPage({ manifestPath, outDir: staging, report, strict: true });
   await rm(pageDir, { recursive: true, force: true });
   await mkdir(dirname(pageDir), { recursive: true });
   await rename(staging, pageDir).catch(async (e: NodeJS.ErrnoException) => {
@@ -109,7 +126,7 @@ export async function finishRelease(ctx: ReleaseContext, records: ImageRecord[],
   const pageDir = resolve(opts.env.INIT_CWD ?? opts.repoRoot, opts.outDir ?? join(opts.repoRoot, 'site', ctx.version));
   if (!(await pageShows(pageDir, manifestText))) {
     opts.progress.step('rendering the provenance page');
-    await renderPageInto(ctx, manifestPath, pageDir);
+    await renderPageInto(ctx, records, signer, manifestPath, pageDir);
   }
 
   opts.progress.step(`tagging every image ${ctx.version}`);
