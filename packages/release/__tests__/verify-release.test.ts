@@ -377,7 +377,7 @@ describe('the audit pack', () => {
   let packPath: string;
 
   test('has reproducible bytes and holds the release, its schema, trusted root, page and README', async () => {
-    const [a, b] = [join(work, 'a'), join(work, 'b/')];
+    const [a, b] = [join(work, 'a.tar.gz'), join(work, 'b')];
     for (const out of [a, b]) await pack(['--manifest', keyless.manifestPath, '--out', out], context(keyless.repo).ctx);
     packPath = join(work, 'b', `${keyless.manifest.version}.audit.tar.gz`);
     expect((await readFile(a)).equals(await readFile(packPath))).toBe(true);
@@ -409,7 +409,7 @@ describe('the audit pack', () => {
     }
     expect(checked).toBe(9);
     // And the key-signed release's bundles, against the verifier's own copy of the key.
-    await pack(['--manifest', keyed.manifestPath, '--out', join(work, 'keyed/')], context(keyed.repo).ctx);
+    await pack(['--manifest', keyed.manifestPath, '--out', join(work, 'keyed')], context(keyed.repo).ctx);
     const keyedFiles = await readPack(join(work, 'keyed', `${keyed.manifest.version}.audit.tar.gz`));
     const pem = await readFile(keyed.publicKey, 'utf8');
     for (const image of keyed.manifest.images) {
@@ -476,7 +476,7 @@ describe('the audit pack', () => {
   });
 
   test("a key-signed pack verifies offline with the verifier's key; another key is named", async () => {
-    const keyedPack = join(work, 'keyed-own.audit.tar.gz');
+    const keyedPack = join(work, 'keyed-own.tar.gz');
     await pack(['--manifest', keyed.manifestPath, '--out', keyedPack], context(keyed.repo).ctx);
     const { report, error } = await verifyReport(['--pack', keyedPack, ...keyPolicy()]);
     expect(error).toBeUndefined();

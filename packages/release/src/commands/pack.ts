@@ -1,11 +1,11 @@
 /**
- * `pnpm release pack [--manifest FILE | --collection C] [--out FILE|DIR] [--page DIR] [--json]`
+ * `pnpm release pack [--manifest FILE | --collection C] [--out FILE.tar.gz|DIR] [--page DIR] [--json]`
  * writes the release's audit pack, `<version>.audit.tar.gz` (audit-pack.ts):
- * the same release always gives the same bytes. `--out DIR` (an existing
- * directory, or a path ending in `/`) puts it there under that name. The page
+ * the same release always gives the same bytes. `--out FILE.tar.gz` names the
+ * file; `--out DIR` (default: the current directory) puts it there. The page
  * is taken from `--page DIR`, else `site/<version>` when it exists.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { readJsonFile, toJson, writeFileAtomic } from '@nixrel/core';
@@ -13,7 +13,7 @@ import { type Command, displayPath, parseCommandArgs } from '../cli-context.js';
 import { packFileName, packRelease } from '../pack-release.js';
 import { manifestPathArg } from './manifest-arg.js';
 
-const USAGE = 'usage: pnpm release pack [--manifest FILE | --collection C] [--out FILE|DIR] [--page DIR] [--json]';
+const USAGE = 'usage: pnpm release pack [--manifest FILE | --collection C] [--out FILE.tar.gz|DIR] [--page DIR] [--json]';
 const FLAGS = {
   manifest: { type: 'string' },
   collection: { type: 'string' },
@@ -34,8 +34,8 @@ export const run: Command = async (args, ctx) => {
   const { version } = await readJsonFile<{ version?: unknown }>(manifestPath, 'release manifest');
   const pageDir = values.page ? resolve(cwd, values.page) : typeof version === 'string' ? join(ctx.repoRoot, 'site', version) : undefined;
   const { manifest, bytes, files } = await packRelease(manifestPath, pageDir && existsSync(pageDir) ? pageDir : undefined);
-  let out = resolve(cwd, values.out ?? packFileName(manifest.version));
-  if (values.out?.endsWith('/') || (existsSync(out) && statSync(out).isDirectory())) out = join(out, packFileName(manifest.version));
+  // A name ending in .tar.gz is the file; anything else is the directory it goes into.
+  const out = values.out?.endsWith('.tar.gz') ? resolve(cwd, values.out) : join(resolve(cwd, values.out ?? '.'), packFileName(manifest.version));
   await mkdir(dirname(out), { recursive: true });
   await writeFileAtomic(out, bytes);
   if (values.json) ctx.out(toJson({ pack: out, version: manifest.version, bytes: bytes.length, files }));
