@@ -169,7 +169,8 @@ describe('a release killed at any point', () => {
     expect(existsSync(join(repo, '.release', version, 'page.partial'))).toBe(false);
     const v = await runCliProcess(['verify', '--manifest', manifestPath, '--key', publicKey], { cwd: repo, env: releaseEnv() });
     expect(v.code, v.stderr).toBe(0);
-  });
+    // One release per kill point, each verifying itself before its page: ~50 s alone, more beside the other suites.
+  }, 180_000);
 
   it('the same release resumed to another registry is signed there too, not only published', async () => {
     const elsewhere = `oci:${join(base, 'elsewhere')}`;
