@@ -109,7 +109,13 @@ async function packChecks(files: Map<string, Buffer>, verifier: VerifierPolicy, 
       : check('pack-schema', "The pack's JSON Schema is the verifier's own", 'failed', schema ? `${PACK.schema} differs from this verifier's schema` : `${PACK.schema} is missing`),
   );
   if (verifier.report.mode === 'key') {
-    const keyPath = [...files.keys()].find((p) => p.endsWith('.pub'));
+    let keyPath: string | undefined;
+    try {
+      keyPath = (JSON.parse(files.get(PACK.manifest)!.toString('utf8')) as { signer?: { publicKeyPath?: unknown } }).signer?.publicKeyPath as string | undefined;
+    } catch {
+      keyPath = undefined;
+    }
+    if (typeof keyPath !== 'string' || !files.has(keyPath)) keyPath = undefined;
     let fingerprint: string | undefined;
     try {
       fingerprint = keyPath ? keyFingerprint(createPublicKey(files.get(keyPath)!)) : undefined;

@@ -15,7 +15,7 @@
  * attached as referrers; otherwise those checks say "not checked" and why.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import {
   BUNDLE_MEDIA_TYPE_PREFIX,
@@ -85,9 +85,9 @@ async function readLinked(baseDir: string, path: unknown): Promise<{ bytes: Buff
     return { problem: `path ${JSON.stringify(path)} is not a file inside the release directory` };
   }
   try {
-    const bytes = await readFile(resolve(baseDir, path));
-    if (bytes.length > MAX_LINKED_FILE) return { problem: `${path} is larger than ${MAX_LINKED_FILE} bytes` };
-    return { bytes };
+    const full = resolve(baseDir, path);
+    if ((await stat(full)).size > MAX_LINKED_FILE) return { problem: `${path} is larger than ${MAX_LINKED_FILE} bytes` };
+    return { bytes: await readFile(full) };
   } catch (e) {
     return { problem: `${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})` };
   }
