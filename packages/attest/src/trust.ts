@@ -35,6 +35,11 @@ export function trustFromRoot(trustedRoot: TrustedRoot, source: string): Trust {
   return { mode: 'keyless', trustedRoot, tlogUrls };
 }
 
+/** The trusted root of keyless trust as trusted_root.json holds it (to record what a release was signed against). */
+export function trustedRootJson(trust: Extract<Trust, { mode: 'keyless' }>): string {
+  return `${JSON.stringify(TrustedRoot.toJSON(trust.trustedRoot), null, 2)}\n`;
+}
+
 export async function loadTrustedRoot(path: string): Promise<Trust> {
   return keylessTrust(await readJsonFile(path, 'trusted root'), `trusted root ${path}`);
 }

@@ -28,6 +28,9 @@ export interface ImageBlobsCheck {
   /** Blobs checked, manifest included. */
   checked: number;
   problems: BlobProblem[];
+  /** The config and layers the manifest lists, when it could be read. */
+  config?: Descriptor;
+  layers?: Descriptor[];
 }
 
 export interface CheckBlobsOptions extends RegistryOptions {
@@ -65,7 +68,7 @@ export async function checkImageBlobs(target: string, digest: string, opts: Chec
     const s = await store.checkBlob(d, { full: fullBlobChecks(opts, opts.full) });
     if (s.state !== 'ok') problems.push({ role, digest: d.digest, size: d.size, problem: s.state, ...(s.state === 'corrupt' ? { detail: s.detail } : {}) });
   });
-  return result(problems, blobs.size + 1);
+  return { ...result(problems, blobs.size + 1), config: parsed.config, layers: parsed.layers };
 }
 
 /** One line per problem, for messages and logs. */

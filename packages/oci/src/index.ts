@@ -7,4 +7,4 @@ export { attachReferrer, fallbackTag, fetchReferrerLayer, listReferrers, type Re
 export { type ImageRef, parseImageRef } from './refs.js';
 export type { RegistryOptions } from './registry.js';
 export { addTags, listTags, resolveImage } from './tags.js';
-export { type TarEntry, TarScanner } from './tar.js';
+export { checkEntryName, type TarEntry, TarScanner } from './tar.js';

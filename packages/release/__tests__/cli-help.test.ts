@@ -6,8 +6,10 @@ const COMMANDS: string[][] = [
   ['images'],
   ['new-image'],
   ['verify'],
+  ['page'],
+  ['page', 'index'],
   ['release'],
-  ...['build', 'push', 'sbom', 'attest', 'plan', 'image', 'attest-all', 'collect', 'reproduce', 'diff'].map((sub) => ['release', sub]),
+  ...['build', 'push', 'sbom', 'attest', 'plan', 'image', 'attest-all', 'collect', 'reproduce', 'diff', 'pack'].map((sub) => ['release', sub]),
 ];
 
 /** Runs at most `limit` at once: each is a process start on a shared machine. */
@@ -31,14 +33,14 @@ describe('--help and -h', () => {
       expect(r.stdout.startsWith(`usage: pnpm ${name}`), `${name}: ${r.stdout}`).toBe(true);
     }
     const release = runs.find(({ args }) => args.length === 2 && args[0] === 'release')!.r;
-    expect(release.stdout).toContain('subcommands: build, push, sbom, attest, plan, image, attest-all, collect, reproduce, diff');
-  });
+    expect(release.stdout).toContain('subcommands: build, push, sbom, attest, plan, image, attest-all, collect, reproduce, diff, pack');
+  }, 240_000);
 
   it('an unknown command or subcommand lists the commands, exit 2', async () => {
     const [unknown, sub] = await Promise.all([runCli(['nope'], { cwd: repoRoot }), runCli(['release', 'nope'], { cwd: repoRoot })]);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toBe('error: unknown command "nope"; commands: images, new-image, build, push, sbom, attest, verify, release, plan, image, attest-all, collect, reproduce, diff\n');
+    expect(unknown.stderr).toBe('error: unknown command "nope"; commands: images, new-image, build, push, sbom, attest, verify, release, plan, image, attest-all, collect, reproduce, diff, pack, page\n');
     expect(sub.code).toBe(2);
-    expect(sub.stderr).toBe('error: unknown subcommand "nope" of pnpm release; subcommands: build, push, sbom, attest, plan, image, attest-all, collect, reproduce, diff\n');
+    expect(sub.stderr).toBe('error: unknown subcommand "nope" of pnpm release; subcommands: build, push, sbom, attest, plan, image, attest-all, collect, reproduce, diff, pack\n');
   });
 });

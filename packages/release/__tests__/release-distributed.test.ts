@@ -173,7 +173,10 @@ describe('the release split into CI jobs', () => {
     }
 
     // An auditor verifies the whole release from its manifest.
-    const verified = await runCliProcess(['verify', '--manifest', result.manifest, '--trusted-root', stack.trustedRootPath], { cwd: collector, env: releaseEnv() });
+    const verified = await runCliProcess(
+      ['verify', '--manifest', result.manifest, '--certificate-identity', DEFAULT_WORKFLOW_IDENTITY, '--certificate-oidc-issuer', stack.issuerUrl, '--trusted-root', stack.trustedRootPath],
+      { cwd: collector, env: releaseEnv() },
+    );
     expect(verified.code, verified.stderr).toBe(0);
   });
 

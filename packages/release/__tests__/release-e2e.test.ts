@@ -70,10 +70,13 @@ describe('pnpm release, keyless, to a real registry', () => {
     const html = await readFile(join(result.page, 'index.html'), 'utf8');
     for (const image of manifest.images) expect(html).toContain(image.digest!);
 
-    const v = await runCliProcess(['verify', '--manifest', result.manifest, '--trusted-root', stack.trustedRootPath], { cwd: repo.dir, env: releaseEnv() });
+    const identity = manifest.signer.identity!;
+    const v = await runCliProcess(
+      ['verify', '--manifest', result.manifest, '--certificate-identity', identity, '--certificate-oidc-issuer', stack.issuerUrl, '--trusted-root', stack.trustedRootPath],
+      { cwd: repo.dir, env: releaseEnv() },
+    );
     expect(v.code, v.stderr).toBe(0);
     // And straight from the registry, as an auditor would, with the identity pinned.
-    const identity = manifest.signer.identity!;
     const one = manifest.images[0]!;
     const v2 = await runCliProcess(
       ['verify', `${registry.url}/example/${one.name}@${one.digest}`, '--type', 'slsaprovenance1', '--certificate-identity', identity, '--certificate-oidc-issuer', stack.issuerUrl, '--trusted-root', stack.trustedRootPath],
@@ -115,7 +118,7 @@ describe('pnpm release with the embedded defaults', () => {
     expect(manifest.signer.publicKeyPath).toBe('keys/release.pub');
     expect(manifest.slsa.level).toBe(1);
     expect(manifest.slsa.reasons.join(' ')).toMatch(/local key/);
-    const v = await runCliProcess(['verify', '--manifest', manifestPath], { cwd: repo.dir, env: releaseEnv() });
+    const v = await runCliProcess(['verify', '--manifest', manifestPath, '--key', join(repo.dir, '.release', 'keys', 'signing-key.pub')], { cwd: repo.dir, env: releaseEnv() });
     expect(v.code, v.stderr).toBe(0);
   });
 

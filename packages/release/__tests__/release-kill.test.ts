@@ -67,6 +67,8 @@ describe('a release killed at any point', () => {
   let repo: string;
   let referenceRepo: string;
   let key: string;
+  /** The verifier's copy of the public key, kept apart from the release. */
+  let publicKey: string;
   let reference: ReleaseManifest;
   let version: string;
   const cleanups: (() => Promise<unknown>)[] = [];
@@ -79,7 +81,10 @@ describe('a release killed at any point', () => {
     cleanups.push(() => rm(base, { recursive: true, force: true }));
     // One key for every run, so signatures differ only in their bytes.
     key = join(base, 'release-key.pem');
-    await writeFile(key, generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+    publicKey = join(base, 'release-key.pub');
+    const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    await writeFile(key, pair.privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+    await writeFile(publicKey, pair.publicKey.export({ format: 'pem', type: 'spki' }));
 
     const scratch = await scratchRepo({ git: true });
     cleanups.push(scratch.cleanup);
@@ -162,7 +167,7 @@ describe('a release killed at any point', () => {
     expect(pageExists(repo, version)).toBe(true);
     expect((await collectionTags()).sort()).toEqual(IMAGES.map((n) => `${n}:${version}`));
     expect(existsSync(join(repo, '.release', version, 'page.partial'))).toBe(false);
-    const v = await runCliProcess(['verify', '--manifest', manifestPath], { cwd: repo, env: releaseEnv() });
+    const v = await runCliProcess(['verify', '--manifest', manifestPath, '--key', publicKey], { cwd: repo, env: releaseEnv() });
     expect(v.code, v.stderr).toBe(0);
     // Thirteen killed releases and one whole one: on a loaded 2-core machine this takes over a minute.
   }, 300_000);
@@ -177,7 +182,7 @@ describe('a release killed at any point', () => {
     expect(manifest.version).toBe(version);
     expect(manifest.registry).toBe(elsewhere);
     for (const image of manifest.images) expect(await listTags(`${elsewhere}/${image.name}`)).toContain(version);
-    const v = await runCliProcess(['verify', '--manifest', manifestPath], { cwd: repo, env: releaseEnv() });
+    const v = await runCliProcess(['verify', '--manifest', manifestPath, '--key', publicKey], { cwd: repo, env: releaseEnv() });
     expect(v.code, v.stderr).toBe(0);
   });
 });

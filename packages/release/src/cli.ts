@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Entry point of every root script: `pnpm images`, `pnpm release [sub]`,
-// `pnpm new-image`, `pnpm verify`. Each command lives in commands/<name>.ts.
+// `pnpm new-image`, `pnpm verify`, `pnpm page`. Each command lives in commands/<name>.ts.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createLogger, describeFailure, ReleaseError } from '@nixrel/core';
@@ -21,11 +21,13 @@ const COMMANDS: Record<string, () => Promise<{ run: Command; USAGE: string }>> =
   collect: () => import('./commands/collect.js'),
   reproduce: () => import('./commands/reproduce.js'),
   diff: () => import('./commands/diff.js'),
+  pack: () => import('./commands/pack.js'),
+  page: () => import('./commands/page.js'),
 };
 
 // `pnpm release <sub>` arrives as `release <sub> ...`; a bare `pnpm release` (or
 // one followed by flags) is the full release.
-const RELEASE_SUBCOMMANDS = new Set(['build', 'push', 'sbom', 'attest', 'plan', 'image', 'attest-all', 'collect', 'reproduce', 'diff']);
+const RELEASE_SUBCOMMANDS = new Set(['build', 'push', 'sbom', 'attest', 'plan', 'image', 'attest-all', 'collect', 'reproduce', 'diff', 'pack']);
 
 function findRepoRoot(start: string): string {
   let dir = resolve(start);
@@ -49,7 +51,9 @@ export async function main(argv: string[]): Promise<number> {
     if (word === 'release' && rest[0] && !rest[0].startsWith('-')) {
       throw new ReleaseError('USAGE', `unknown subcommand "${rest[0]}" of pnpm release; subcommands: ${[...RELEASE_SUBCOMMANDS].join(', ')}`);
     }
-    if (rest.includes('--help') || rest.includes('-h')) {
+    // `page index` has its own usage, printed by the command.
+    const ownHelp = word === 'page' && rest[0] === 'index';
+    if (!ownHelp && (rest.includes('--help') || rest.includes('-h'))) {
       const { USAGE } = await load();
       const subcommands = word === 'release' ? `\nsubcommands: ${[...RELEASE_SUBCOMMANDS].join(', ')} (pnpm release <subcommand> --help)` : '';
       process.stdout.write(`${USAGE}${subcommands}\n`);

@@ -6,6 +6,7 @@
  * Keyless trust: --trusted-root FILE, else the public-good trusted root via
  * TUF (a custom --fulcio-url/--rekor-url/--tsa-url needs the file).
  */
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   createKeylessSigner,
@@ -21,6 +22,7 @@ import {
   publicGoodTrustedRoot,
   type Signer,
   type Trust,
+  trustedRootJson,
   tufOptionsFromEnv,
 } from '@nixrel/attest';
 import { type Logger, ReleaseError } from '@nixrel/core';
@@ -44,6 +46,12 @@ export interface SignerChoice {
   token?: IdentityToken;
   /** For key signing: where the public key is (to publish with the release). */
   publicKeyPath?: string;
+  /**
+   * For keyless signing: the trusted root the bundles were verified against
+   * right after signing (the `--trusted-root` file as given, or the one TUF
+   * gave), recorded with the release for its audit pack.
+   */
+  trustedRootJson?: string;
 }
 
 export interface SignerOptions {
@@ -88,6 +96,11 @@ export async function chooseSigner(opts: SignerOptions, log: Logger): Promise<Si
     const trust = opts.trustedRoot
       ? await loadTrustedRoot(opts.trustedRoot)
       : await publicGoodTrustedRoot({ cachePath: join(dirname(opts.keyDir), 'tuf'), ...tufOptionsFromEnv(opts.env), ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) });
+    const rootJson = opts.trustedRoot
+      ? await readFile(opts.trustedRoot, 'utf8')
+      : trust.mode === 'keyless'
+        ? trustedRootJson(trust)
+        : undefined;
     const signer = createKeylessSigner({
       identityToken: token,
       fulcioUrl: opts.fulcioUrl ?? PUBLIC_GOOD.fulcioUrl,
@@ -95,7 +108,7 @@ export async function chooseSigner(opts: SignerOptions, log: Logger): Promise<Si
       tsaUrl: opts.tsaUrl ?? PUBLIC_GOOD.tsaUrl,
       ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
     });
-    return { signer, trust, token };
+    return { signer, trust, token, ...(rootJson ? { trustedRootJson: rootJson } : {}) };
   }
   const key = opts.key ? await loadSigningKey(opts.key) : await loadOrCreateSigningKey(opts.keyDir);
   if (key.created) log.info(`created signing key ${key.path} (${key.fingerprint})`);

@@ -5,15 +5,14 @@
  * differing layers) in the manifest.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { forEachBounded, ReleaseError, readJsonFile, toJson, validateManifest, writeJsonAtomic } from '@nixrel/core';
 import { currentNixSystem, nixEnvFor } from '@nixrel/nix';
 import { loadCatalog } from '../catalog.js';
 import { type Command, displayPath, parseCommandArgs } from '../cli-context.js';
 import { flakeRef } from '../stages/build.js';
 import { reproduceImage } from '../stages/reproduce.js';
-import { readPointer } from '../state.js';
-import { DEFAULT_COLLECTION } from './release-args.js';
+import { manifestPathArg } from './manifest-arg.js';
 
 export const USAGE = 'usage: pnpm release reproduce [--manifest FILE] [--collection C] [--json]';
 const FLAGS = { manifest: { type: 'string' }, collection: { type: 'string' }, json: { type: 'boolean' } } as const;
@@ -21,14 +20,7 @@ const FLAGS = { manifest: { type: 'string' }, collection: { type: 'string' }, js
 export const run: Command = async (args, ctx) => {
   const parsed = parseCommandArgs(args, FLAGS, USAGE);
   const { values } = parsed;
-  let manifestPath = values.manifest ? resolve(ctx.env.INIT_CWD ?? ctx.repoRoot, values.manifest) : undefined;
-  if (!manifestPath) {
-    const collection = values.collection ?? DEFAULT_COLLECTION;
-    const last = await readPointer(join(ctx.repoRoot, '.release'), collection);
-    if (!last) throw new ReleaseError('NOT_FOUND', `no release of "${collection}" in .release/: pass --manifest FILE`);
-    manifestPath = join(ctx.repoRoot, '.release', last.version, 'release.json');
-  }
-  if (!existsSync(manifestPath)) throw new ReleaseError('NOT_FOUND', `release manifest not found: ${manifestPath}`);
+  const manifestPath = await manifestPathArg(values, ctx);
   const manifest = validateManifest(await readJsonFile(manifestPath, 'release manifest'), manifestPath);
   const catalog = await loadCatalog(ctx.repoRoot);
   const env = nixEnvFor(ctx.env);

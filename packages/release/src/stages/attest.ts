@@ -38,6 +38,7 @@ import { attachReferrer, parseImageRef, type RegistryOptions, resolveImage } fro
 import { imageRepository } from '../release-context.js';
 import type { SignerChoice } from '../signer.js';
 import { ReleaseState } from '../state.js';
+import { TRUSTED_ROOT_FILE } from '../verifier-policy.js';
 import { assertReadyForAttestation } from './provenance.js';
 import type { Stage } from './stage.js';
 
@@ -190,7 +191,10 @@ export const attestStage: Stage<SignerChoice> = {
       signer: signer.signer.label,
     };
   },
-  outputsPresent: (ctx, record) => record.attestations.length > 0 && record.attestations.every((a) => existsSync(join(ctx.state.dir, a.bundlePath))),
+  outputsPresent: (ctx, record) =>
+    record.attestations.length > 0 &&
+    record.attestations.every((a) => existsSync(join(ctx.state.dir, a.bundlePath))) &&
+    (record.attestations[0]?.signerMode !== 'keyless' || existsSync(join(ctx.state.dir, TRUSTED_ROOT_FILE))),
   async run(ctx, record, signer) {
     assertReadyForAttestation(ctx, record);
     const { opts, state } = ctx;
@@ -208,6 +212,8 @@ export const attestStage: Stage<SignerChoice> = {
       logger: opts.logger,
       now: new Date(ctx.source.commitTime * 1000),
     });
+    // What the bundles were verified against, kept for the audit pack (and the page's own verification).
+    if (signer.trustedRootJson) await writeFileAtomic(join(state.dir, TRUSTED_ROOT_FILE), signer.trustedRootJson);
     // New bundles: the verification of the old ones no longer holds.
     record.verification = undefined;
   },

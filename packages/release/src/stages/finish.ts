@@ -29,6 +29,10 @@ import { imageRepository, type ReleaseContext, type ReleaseOptions, type Release
 import { assembleManifest } from '../release-manifest.js';
 import type { SignerChoice } from '../signer.js';
 import { writePointer } from '../state.js';
+import { verifiedPage } from '../verified-page.js';
+import { releaseOwnPolicy, verifierTuf } from '../verifier-policy.js';
+import { verifyRelease } from '../verify-release.js';
+import { releasePolicy } from './verify.js';
 
 /** Where the public key of a key-signed release is published, relative to release.json. */
 const PUBLIC_KEY_FILE = 'keys/release.pub';
@@ -102,13 +106,26 @@ export function pageDirOf(opts: ReleaseOptions, version: string): string {
   return opts.outDir ? outDirOf({ ...opts, outDir: opts.outDir }) : join(opts.repoRoot, 'site', version);
 }
 
-/** Renders the page into the state directory, marked as the tool's, ready to be moved into place. */
-async function renderPageAside(ctx: ReleaseContext, manifestPath: string): Promise<string> {
-  ctx.opts.progress.step('rendering the provenance page');
+/**
+ * The release verifies itself as an auditor would (its own policy, every
+ * linked file, the registry) and the page is rendered from that report, into
+ * the state directory, marked as the tool's, ready to be moved into place.
+ */
+async function renderPageAside(ctx: ReleaseContext, records: ImageRecord[], signer: SignerChoice | undefined, manifestPath: string): Promise<string> {
+  ctx.opts.progress.step('verifying the release and rendering its provenance page');
+  const first = records[0]!;
+  const verifier = await releaseOwnPolicy({
+    pinned: releasePolicy(ctx, first),
+    ...(signer ? { signer } : {}),
+    ...(ctx.opts.signer.trustedRoot ? { trustedRootFile: ctx.opts.signer.trustedRoot } : {}),
+    ...(first.attestations[0]?.rekorUrl ? { rekorUrl: first.attestations[0].rekorUrl } : {}),
+    stateDir: ctx.state.dir,
+    tuf: verifierTuf(ctx.opts.repoRoot, ctx.opts.env),
+  });
+  const report = await verifyRelease({ manifestPath, verifier, registry: ctx.registryOptions });
   const staging = join(ctx.state.dir, 'page.partial');
   await rm(staging, { recursive: true, force: true });
-  const { renderPage } = await import('@nixrel/provenance-page');
-  await renderPage({ manifestPath, outDir: staging, strict: true });
+  await verifiedPage({ manifestPath, outDir: staging, report, strict: true });
   await markOutputDir(staging);
   return staging;
 }
@@ -156,7 +173,7 @@ export async function finishRelease(ctx: ReleaseContext, records: ImageRecord[],
   if (previous) manifest.previous = previous;
   const manifestPath = join(state.dir, 'release.json');
   const manifestText = await writeManifestIfChanged(manifestPath, manifest);
-  const staging = (await pageShows(pageDir, manifestText)) ? undefined : await renderPageAside(ctx, manifestPath);
+  const staging = (await pageShows(pageDir, manifestText)) ? undefined : await renderPageAside(ctx, records, signer, manifestPath);
 
   opts.progress.step(`tagging every image ${ctx.version}`);
   for (const record of tagged) {

@@ -1,32 +1,19 @@
 /**
  * The verify stage: what the registry serves for an image is verified as an
  * auditor would. verifyImageAttestations finds the bundles among the image's
- * referrers and checks them against a policy; verifyReleaseBundles does the
- * same from the bundle files a release manifest lists.
+ * referrers and checks them against a policy. A whole release, from its
+ * manifest and the files it links, is verified by verify-release.ts.
  */
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import {
   BUNDLE_MEDIA_TYPE_PREFIX,
-  customSigstoreServices,
   type ImageVerification,
-  keyTrust,
-  loadPublicKey,
-  publicGoodTrustedRoot,
   type Trust,
-  type TufOptions,
-  VerificationFailure,
   verifyImage,
 } from '@nixrel/attest';
 import {
-  assertSchema,
   IMAGE_PREDICATE_TYPES,
   type ImageRecord,
-  MANIFEST_SCHEMA,
   ReleaseError,
-  type ReleaseManifest,
-  readJsonFile,
-  sha256Digest,
   type VerificationPolicy,
   type VerificationRecord,
 } from '@nixrel/core';
@@ -71,76 +58,6 @@ export async function verifyImageAttestations(image: string, opts: VerifyImageOp
   }
   const details = verifyImage({ imageDigest: digest, bundles, predicateTypes: opts.policy.predicateTypes, trust: opts.trust, policy: opts.policy });
   return { image: subject, record: toRecord(details, opts.policy), details };
-}
-
-/** The policy a release manifest's signer fields imply, and the trust it needs. */
-export async function manifestPolicy(
-  manifest: ReleaseManifest,
-  manifestDir: string,
-  trustedRoot: Trust | undefined,
-  tuf: TufOptions = {},
-): Promise<{ policy: Omit<VerificationPolicy, 'predicateTypes'>; trust: Trust }> {
-  const { signer } = manifest;
-  if (signer.mode === 'key') {
-    if (!signer.publicKeyPath) throw new ReleaseError('INVALID_INPUT', 'release manifest is key-signed but names no signer.publicKeyPath');
-    const trust = keyTrust(await loadPublicKey(resolve(manifestDir, signer.publicKeyPath)));
-    return { policy: { ...(signer.keyFingerprint ? { keyFingerprint: signer.keyFingerprint } : {}) }, trust };
-  }
-  // Without a file only the public-good root (via TUF) can be trusted, so a
-  // release logged to another Rekor needs its deployment's trusted root.
-  const rekorUrls = [signer.rekorUrl, ...manifest.images.flatMap((i) => (i.attestations ?? []).map((a) => a.rekorUrl))];
-  const custom = [...new Set(rekorUrls.flatMap((rekorUrl) => customSigstoreServices({ rekorUrl })))];
-  if (!trustedRoot && custom.length > 0) {
-    throw new ReleaseError('USAGE', `the release is signed keylessly against ${custom.join(', ')}, not the public-good Sigstore instance: pass --trusted-root FILE (the Sigstore trusted root it was signed against)`);
-  }
-  if (!signer.identity || !signer.issuer) {
-    throw new VerificationFailure('POLICY_INVALID', 'release manifest is keyless but lacks signer.identity or signer.issuer');
-  }
-  const trust = trustedRoot ?? (await publicGoodTrustedRoot(tuf));
-  return { policy: { certificateIdentity: signer.identity, certificateOidcIssuer: signer.issuer }, trust };
-}
-
-/**
- * Verifies every image of a release from the bundle files the manifest lists
- * (paths relative to the manifest); each file must still have the digest
- * recorded for it.
- */
-export async function verifyReleaseBundles(manifestPath: string, trustedRoot: Trust | undefined, tuf: TufOptions = {}): Promise<ImageVerificationResult[]> {
-  const manifest = assertSchema<ReleaseManifest>(MANIFEST_SCHEMA, await readJsonFile(manifestPath, 'release manifest'), `release manifest ${manifestPath}`);
-  const dir = dirname(manifestPath);
-  const { policy, trust } = await manifestPolicy(manifest, dir, trustedRoot, tuf);
-  const results: ImageVerificationResult[] = [];
-  for (const image of manifest.images) {
-    const name = `${image.repository ?? image.name}@${image.digest ?? '?'}`;
-    if (!image.digest) throw new ReleaseError('INVALID_INPUT', `release manifest image ${image.name} has no digest`);
-    const bundles = [];
-    const missingFiles: string[] = [];
-    for (const a of image.attestations ?? []) {
-      const path = resolve(dir, a.bundlePath);
-      let data: Buffer;
-      try {
-        data = await readFile(path);
-      } catch {
-        missingFiles.push(`${a.predicateType}: bundle file ${a.bundlePath} is missing`);
-        continue;
-      }
-      if (sha256Digest(data) !== a.bundleDigest) {
-        missingFiles.push(`${a.predicateType}: bundle file ${a.bundlePath} has digest ${sha256Digest(data)}, the manifest records ${a.bundleDigest}`);
-        continue;
-      }
-      bundles.push({ source: a.bundlePath, data });
-    }
-    const predicateTypes = [...new Set([...IMAGE_PREDICATE_TYPES, ...(image.attestations ?? []).map((a) => a.predicateType)])];
-    const fullPolicy: VerificationPolicy = { ...policy, predicateTypes };
-    const details = verifyImage({ imageDigest: image.digest, bundles, predicateTypes, trust, policy });
-    const record = toRecord(details, fullPolicy);
-    if (missingFiles.length > 0) {
-      record.ok = false;
-      record.failures.unshift(...missingFiles);
-    }
-    results.push({ image: name, record, details: { ...details, ok: record.ok } });
-  }
-  return results;
 }
 
 /** The policy a release verifies against: the expected identity pinned exactly, or the key. */
