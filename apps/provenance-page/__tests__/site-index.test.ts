@@ -7,12 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderPage } from '../src/index.js';
 import { fixtureRelease, fixtureReport, parsePage, type TestRelease } from './helpers.js';
 
-const CLI = new URL('../src/cli.ts', import.meta.url).pathname;
+// `pnpm page` is the release CLI's command (it verifies before rendering); `page index` only reads pages.
+const CLI = new URL('../../../packages/release/src/cli.ts', import.meta.url).pathname;
 const TSX = createRequire(import.meta.url).resolve('tsx/cli');
 
 function page(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [TSX, '--conditions=source', CLI, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
+    execFile(process.execPath, [TSX, '--conditions=source', CLI, 'page', ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
