@@ -133,7 +133,10 @@ describe('renderPage on the keyless fixture release', () => {
       `gh attestation verify oci://${ref} \\\n  --repo example-org/packages \\\n  --signer-workflow example-org/packages/.github/workflows/attest.yml \\\n  --bundle-from-oci`,
     );
     expect(cmds.some((c) => c.startsWith(`pnpm verify ${ref} --type slsaprovenance1`))).toBe(true);
-    expect(doc.querySelector('#verification pre code')?.textContent).toBe('pnpm verify --manifest release.json \\\n  --trusted-root trusted_root.json');
+    // The whole-release command pins the signer: without a policy `pnpm verify --manifest` refuses to run.
+    expect(doc.querySelector('#verification pre code')?.textContent).toBe(
+      `pnpm verify --manifest release.json \\\n  --certificate-identity ${identity} \\\n  --certificate-oidc-issuer https://token.actions.githubusercontent.com \\\n  --trusted-root trusted_root.json`,
+    );
     // One copy button per command (plus one per digest).
     const buttons = doc.querySelectorAll('button.copy[data-copy]');
     expect(buttons.length).toBe(doc.querySelectorAll('pre code').length + 7);

@@ -68,27 +68,24 @@ export function ghAttestationVerify(reference: string, repoSlug: string, predica
   return formatCommand(words);
 }
 
-/**
- * This project's verifier over the whole release (bundle files listed in
- * release.json). Keyless bundles are checked against a Sigstore trusted root,
- * which the verifier takes as a file.
- */
-export function projectVerifyManifest(mode: 'keyless' | 'key'): string {
-  const words: string[][] = [['pnpm', 'verify', '--manifest', 'release.json']];
-  if (mode === 'keyless') words.push(['--trusted-root', 'trusted_root.json']);
-  return formatCommand(words);
+/** The policy `pnpm verify` pins: the signer identity and issuer, or the key (never taken from the release). */
+function projectPolicyFlags(check: SignerCheck): string[][] {
+  return check.mode === 'keyless'
+    ? [
+        ['--certificate-identity', check.identity],
+        ['--certificate-oidc-issuer', check.issuer],
+        ['--trusted-root', 'trusted_root.json'],
+      ]
+    : [['--key', check.publicKey]];
+}
+
+/** This project's verifier over the whole release (every file release.json links, bound to its signature). */
+export function projectVerifyManifest(check: SignerCheck): string {
+  return formatCommand([['pnpm', 'verify', '--manifest', 'release.json'], ...projectPolicyFlags(check)]);
 }
 
 export function projectVerifyReference(reference: string, cosignType: string, check: SignerCheck): string {
-  const flags: string[][] =
-    check.mode === 'keyless'
-      ? [
-          ['--certificate-identity', check.identity],
-          ['--certificate-oidc-issuer', check.issuer],
-          ['--trusted-root', 'trusted_root.json'],
-        ]
-      : [['--key', check.publicKey]];
-  return formatCommand([['pnpm', 'verify', reference, '--type', cosignType], ...flags]);
+  return formatCommand([['pnpm', 'verify', reference, '--type', cosignType], ...projectPolicyFlags(check)]);
 }
 
 export function projectReproduce(): string {

@@ -132,7 +132,7 @@ export interface PageModel {
   changes: ChangesView;
   reproducibility: { summary: string; command: PageCommand; nixCommands: PageCommand[]; nixUnavailable?: string };
   images: ImageView[];
-  verification: { manifestCommand: PageCommand; notes: string[] };
+  verification: { manifestCommand?: PageCommand; notes: string[] };
   source: { links: LinkItem[]; definitions: LinkItem[]; note?: string };
   files: { manifest: Fact; schema: Fact; publicKey?: Fact; diff?: Fact };
   missing: MissingFact[];
@@ -509,7 +509,9 @@ export function buildPageModel(manifest: ReleaseManifest, opts: ModelOptions): P
     ledger.miss('signer identity', 'keyless release records no signer identity or issuer', { required: true });
   }
 
-  const manifestCommand = ctx.ids.next('pnpm verify --manifest release.json', projectVerifyManifest(signer.mode));
+  // The policy the reader pins: the one the release verified against when the page was rendered.
+  const policyCheck = manifest.images.map((image) => signerCheck(ctx, image).check).find((c) => c !== undefined);
+  const manifestCommand = policyCheck ? ctx.ids.next('pnpm verify --manifest release.json', projectVerifyManifest(policyCheck)) : undefined;
   const reproduceCommand = ctx.ids.next('pnpm release reproduce', projectReproduce());
   const images = manifest.images.map((image) => imageView(ctx, image));
   const nix = nixCommands(ctx);
