@@ -12,7 +12,6 @@
       inputs.pyproject-nix.follows = "pyproject-nix";
       inputs.uv2nix.follows = "uv2nix";
     };
-    uv2nix-hammer-overrides = { url = "github:TyberiusPrime/uv2nix_hammer_overrides"; inputs.nixpkgs.follows = "nixpkgs"; };
     bun2nix = { url = "github:nix-community/bun2nix"; inputs.nixpkgs.follows = "nixpkgs"; };
   };
 

@@ -9,7 +9,7 @@
       collectionFor = system:
         let
           lib = import ./nix { inherit system; };
-          pkgs = import ./nix/packages.nix { inherit (lib) mkSource mkPackage; };
+          pkgs = import ./nix/packages.nix { inherit (lib) mkSource mkPackage mkHostBinary; };
         in
         import ./nix/collection.nix {
           imagesDir = ./images;

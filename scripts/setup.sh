@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(nix-bin docker-registry skopeo chromium oci-image-tool apache2-utils git perl ca-certificates)
+# busybox-static: the example images' shell, copied into the store by hash (examples/nix/packages.nix).
+APT_PACKAGES=(nix-bin docker-registry skopeo chromium oci-image-tool apache2-utils git perl ca-certificates busybox-static)
 PNPM_VERSION=12.21.0
 
 missing=()

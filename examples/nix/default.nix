@@ -41,6 +41,33 @@ rec {
       outputHash = hash;
     };
 
+  # A static binary of the build machine copied into the store, pinned by the
+  # NAR hash of the result: a fixed-output derivation, so a different binary
+  # (another distribution release) fails the build instead of changing the
+  # images. `links` are extra names in bin/ for the same binary.
+  # `hash` is per system: the binary differs by architecture.
+  mkHostBinary = { pname, version, hostPath, links ? [ ], hash, meta ? { } }:
+    let
+      name = baseNameOf hostPath;
+      drv = builtins.derivation {
+        name = "${pname}-${version}";
+        inherit pname version system hostPath links;
+        builder = "/bin/sh";
+        args = [ "-c" ''
+          set -eu
+          [ -f "$hostPath" ] || { echo "$hostPath is missing on the build machine: install ${pname} (see scripts/setup.sh)" >&2; exit 1; }
+          mkdir -p $out/bin
+          cp "$hostPath" $out/bin/${name}
+          chmod 555 $out/bin/${name}
+          for l in $links; do ln -s ${name} $out/bin/$l; done
+        '' ];
+        PATH = sandboxPath;
+        outputHashMode = "recursive";
+        outputHashAlgo = "sha256";
+        outputHash = hash.${system} or (throw "${pname}: no pinned hash for ${system}");
+      };
+    in drv // { inherit meta; };
+
   # A package: `build` is a shell script that fills $out from $src and `deps`.
   mkPackage = { pname, version, build, src ? null, deps ? [ ], patches ? [ ], meta ? { } }:
     let

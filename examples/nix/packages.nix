@@ -1,15 +1,38 @@
 # The small packages the example images are made of. Their runtime closures
 # reference each other, and they carry nixpkgs-style metadata (pname, version,
 # meta.license as SPDX attrsets, a list and a plain name, homepage, src urls and
-# hashes, patches) so an SBOM made from them has real data in it.
-{ mkSource, mkPackage }:
+# hashes, patches) so an SBOM made from them has real data in it. Their
+# scripts run with the static busybox below, so the images start with no
+# other file system than their closure.
+{ mkSource, mkPackage, mkHostBinary }:
 rec {
   licenses = {
     cc-by-40 = { spdxId = "CC-BY-4.0"; shortName = "cc-by-40"; fullName = "Creative Commons Attribution 4.0"; url = "https://spdx.org/licenses/CC-BY-4.0.html"; free = true; };
     gpl3Plus = { spdxId = "GPL-3.0-or-later"; shortName = "gpl3Plus"; fullName = "GNU General Public License v3.0 or later"; url = "https://spdx.org/licenses/GPL-3.0-or-later.html"; free = true; };
+    gpl2Only = { spdxId = "GPL-2.0-only"; shortName = "gpl2Only"; fullName = "GNU General Public License v2.0 only"; url = "https://spdx.org/licenses/GPL-2.0-only.html"; free = true; };
     mit = { spdxId = "MIT"; shortName = "mit"; fullName = "MIT License"; url = "https://spdx.org/licenses/MIT.html"; free = true; };
     asl20 = { spdxId = "Apache-2.0"; shortName = "asl20"; fullName = "Apache License 2.0"; url = "https://spdx.org/licenses/Apache-2.0.html"; free = true; };
   };
+
+  # Debian's busybox-static (1:1.35.0-4+deb12u1+b1; scripts/setup.sh installs it).
+  busybox = mkHostBinary {
+    pname = "busybox";
+    version = "1.35.0";
+    hostPath = "/bin/busybox";
+    links = [ "sh" "cat" ];
+    hash = {
+      x86_64-linux = "sha256-p8rR9MjfqoMOA0X/MqiTMXETQ0tY6ZLOqtGJ5IwTOSY=";
+      # Not pinned yet (no arm64 machine to read it from): a build on
+      # aarch64-linux fails and prints the hash to put here.
+      aarch64-linux = "sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    };
+    meta = {
+      description = "Tiny versions of common UNIX utilities in a single small executable (static)";
+      homepage = "https://busybox.net";
+      license = licenses.gpl2Only;
+    };
+  };
+  sh = "${busybox}/bin/sh";
 
   greeting-data = mkPackage {
     pname = "greeting-data";
@@ -40,12 +63,14 @@ rec {
       text = "#!/bin/sh\ncat @data@/share/greeting/message.txt\n";
       hash = "sha256-pwy/cmmQhVWQUtkoGHoyP+uluz0oJFW9iGNVeNQHaIs=";
     };
-    deps = [ greeting-data ];
+    deps = [ greeting-data busybox ];
     patches = [ ./patches/hello-exclaim.sed ];
     build = ''
       mkdir -p $out/bin
       sed -e "s|@data@|${greeting-data}|" $src > $out/bin/hello
       for p in $patches; do sed -i -f $p $out/bin/hello; done
+      # Run with the image's own shell and cat (the image has no /bin).
+      sed -i -e "1s|^#!/bin/sh|#!${sh}|" -e "s|^cat |${busybox}/bin/cat |" $out/bin/hello
       chmod 555 $out/bin/hello
     '';
     meta = {
@@ -80,13 +105,13 @@ rec {
   greeter = mkPackage {
     pname = "greeter";
     version = "1.0.0";
-    deps = [ libgreet greeting-data ];
+    deps = [ libgreet greeting-data busybox ];
     build = ''
       mkdir -p $out/bin
       {
-        echo '#!/bin/sh'
+        echo '#!${sh}'
         echo '. ${libgreet}/lib/greet.sh'
-        echo 'cat ${greeting-data}/share/greeting/message.txt'
+        echo '${busybox}/bin/cat ${greeting-data}/share/greeting/message.txt'
         echo 'greet "$@"'
       } > $out/bin/greeter
       chmod 555 $out/bin/greeter
@@ -101,11 +126,11 @@ rec {
   toolbox = mkPackage {
     pname = "toolbox";
     version = "0.9";
-    deps = [ hello greeter ];
+    deps = [ hello greeter busybox ];
     build = ''
       mkdir -p $out/bin $out/share/doc/toolbox
       {
-        echo '#!/bin/sh'
+        echo '#!${sh}'
         echo 'case "''${1:-}" in'
         echo '  hello) exec ${hello}/bin/hello ;;'
         echo '  greet) shift; exec ${greeter}/bin/greeter "$@" ;;'

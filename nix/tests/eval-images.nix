@@ -5,7 +5,7 @@
 # Run: nix-instantiate --eval --strict --json nix/tests/eval-images.nix
 { system ? "x86_64-linux" }:
 let
-  pkgs = import ./stub-pkgs.nix { inherit system; };
+  pkgs = import ./nixpkgs/stand-in.nix { inherit system; };
   inputs = import ./stub-inputs.nix { inherit system pkgs; };
   imageLib = import ../default.nix { inherit pkgs; };
   images = import ../collection.nix {

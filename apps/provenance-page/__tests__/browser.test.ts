@@ -12,7 +12,7 @@ import { extname, join, normalize } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderPage } from '../src/index.js';
-import { fixtureRelease, makeHostile, type TestRelease } from './helpers.js';
+import { fixtureDiff, fixtureRelease, fixtureReport, makeHostile, type TestRelease } from './helpers.js';
 
 const ARTIFACTS = new URL('../test-artifacts/', import.meta.url).pathname;
 const SUB_PATH = '/packages/v1/';
@@ -39,6 +39,7 @@ function serve(mounts: Record<string, string>): Promise<{ server: Server; origin
 
 let keyless: TestRelease;
 let hostile: TestRelease;
+let three: TestRelease;
 let server: Server;
 let origin: string;
 let userDataDir: string;
@@ -47,9 +48,14 @@ let context: BrowserContext;
 beforeAll(async () => {
   keyless = await fixtureRelease('keyless');
   hostile = await fixtureRelease('keyless', makeHostile);
-  await renderPage({ manifestPath: keyless.manifestPath, outDir: keyless.outDir });
+  three = await fixtureRelease('keyless', (m) => {
+    m.images = m.images.slice(0, 3);
+  });
+  // Seven images, verified when rendered, with what changed since the previous release.
+  await renderPage({ manifestPath: keyless.manifestPath, outDir: keyless.outDir, verification: fixtureReport(keyless.manifest), diff: fixtureDiff(keyless.manifest) });
+  await renderPage({ manifestPath: three.manifestPath, outDir: three.outDir, verification: fixtureReport(three.manifest), diff: fixtureDiff(three.manifest) });
   await renderPage({ manifestPath: hostile.manifestPath, outDir: hostile.outDir });
-  ({ server, origin } = await serve({ [SUB_PATH]: keyless.outDir, '/hostile/v1/': hostile.outDir }));
+  ({ server, origin } = await serve({ [SUB_PATH]: keyless.outDir, '/three/v1/': three.outDir, '/hostile/v1/': hostile.outDir }));
   await mkdir(ARTIFACTS, { recursive: true });
   userDataDir = await mkdtemp(join(tmpdir(), 'provenance-page-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, {
@@ -75,6 +81,7 @@ afterAll(async () => {
   await rm(userDataDir, { recursive: true, force: true });
   await keyless?.cleanup();
   await hostile?.cleanup();
+  await three?.cleanup();
 });
 
 /** Opens a page, collecting console errors, page errors, dialogs and every request URL. */
@@ -108,7 +115,8 @@ describe('the page in Chromium', () => {
     expect(requests.length).toBeGreaterThan(0);
     for (const url of requests) expect(url.startsWith(`${origin}${SUB_PATH}`), url).toBe(true);
     // The inline script ran under the page's Content-Security-Policy: copy buttons are shown.
-    expect(await page.locator('button.copy:visible').count()).toBeGreaterThan(10);
+    expect(await page.locator('button.copy:not([hidden])').count()).toBeGreaterThan(10);
+    expect(await page.locator('button.copy[hidden]').count()).toBe(0);
     // Every relative link resolves to a file served next to the page.
     const hrefs = await page.$$eval('a[href]', (as) => as.map((a) => a.getAttribute('href')!).filter((h) => !/^(https?:|#)/.test(h)));
     expect(hrefs.length).toBeGreaterThan(20);
@@ -119,26 +127,54 @@ describe('the page in Chromium', () => {
     await page.close();
   });
 
-  it('holds its layout on a phone: no horizontal overflow of the body', async () => {
+  it('holds its layout on a phone: no horizontal scrolling, folded or fully open', async () => {
     const { page, errors } = await open(`${SUB_PATH}index.html`, { width: 375, height: 812 });
     await page.screenshot({ path: join(ARTIFACTS, 'phone.png') });
     await page.screenshot({ path: join(ARTIFACTS, 'phone-full.png'), fullPage: true });
-    const widths = await page.evaluate(() => ({ doc: document.documentElement.scrollWidth, body: document.body.scrollWidth, viewport: window.innerWidth }));
-    expect(widths.viewport).toBe(375);
-    expect(widths.doc).toBeLessThanOrEqual(375);
-    expect(widths.body).toBeLessThanOrEqual(375);
-    // Tables turn into cards whose cells carry their column label.
-    const label = await page.$eval('#images tbody td[data-label="Digest"]', (td) => getComputedStyle(td, '::before').content);
-    expect(label).toBe('"Digest"');
-    await page.locator('#images').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: join(ARTIFACTS, 'phone-images.png') });
+    const widths = () => page.evaluate(() => ({ doc: document.documentElement.scrollWidth, body: document.body.scrollWidth, viewport: window.innerWidth }));
+    expect(await widths()).toEqual({ doc: 375, body: 375, viewport: 375 });
+    await page.evaluate(() => {
+      for (const d of document.querySelectorAll('details')) d.open = true;
+    });
+    expect(await widths()).toEqual({ doc: 375, body: 375, viewport: 375 });
+    await page.screenshot({ path: join(ARTIFACTS, 'phone-open-full.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
   });
 
+  for (const [label, path, images] of [
+    ['7 images', SUB_PATH, 7],
+    ['3 images', '/three/v1/', 3],
+  ] as const) {
+    it(`fits the summary in one screen on desktop and phone, and (7 images) the folded phone page in 3x the desktop summary plus list (${label})`, async () => {
+      const measure = async (viewport: { width: number; height: number }, name: string) => {
+        const { page, errors } = await open(path, viewport);
+        const m = await page.evaluate(() => {
+          for (const d of document.querySelectorAll('details')) d.open = false;
+          const box = (sel: string) => document.querySelector(sel)!.getBoundingClientRect();
+          return { page: document.documentElement.scrollHeight, summaryBottom: Math.round(box('#summary').bottom + scrollY), list: Math.round(box('#images').height) };
+        });
+        await page.screenshot({ path: join(ARTIFACTS, `${name}-${images}-images-folded.png`), fullPage: true });
+        expect(errors).toEqual([]);
+        await page.close();
+        return m;
+      };
+      const desktop = await measure({ width: 1280, height: 900 }, 'desktop');
+      const phone = await measure({ width: 375, height: 812 }, 'phone');
+      const target = 3 * (desktop.summaryBottom + desktop.list);
+      console.log(`page heights, ${label}: desktop ${desktop.page} px (summary ${desktop.summaryBottom}, folded list ${desktop.list}); phone ${phone.page} px (summary ${phone.summaryBottom}); phone target <= ${target}`);
+      expect(desktop.summaryBottom).toBeLessThanOrEqual(900);
+      expect(phone.summaryBottom).toBeLessThanOrEqual(812);
+      // The target is set for a release of 7 images; smaller releases are reported.
+      if (images === 7) expect(phone.page).toBeLessThanOrEqual(target);
+    });
+  }
+
   it('copy buttons put the exact command on the clipboard', async () => {
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
-    const { page, errors } = await open(SUB_PATH, { width: 1280, height: 900 });
+    // A link to an image's commands opens its folded entry.
+    const { page, errors } = await open(`${SUB_PATH}#verify-image-postgres`, { width: 1280, height: 900 });
+    expect(await page.locator('#image-postgres').getAttribute('open')).toBe('');
     const cmd = page.locator('#verify-image-postgres .cmd').nth(1);
     const expected = await cmd.locator('pre code').textContent();
     expect(expected).toContain('cosign verify-attestation --type slsaprovenance1');
@@ -147,7 +183,7 @@ describe('the page in Chromium', () => {
     expect(await cmd.locator('button.copy').textContent()).toBe('Copied');
     expect(await page.locator('#copy-status').textContent()).toBe('Copied to the clipboard.');
     // The digest's copy button copies the digest.
-    await page.locator('#images tbody tr').first().locator('button.copy').click();
+    await page.locator('#image-postgres button.copy[data-copy="digest-postgres"]').click();
     await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(errors).toEqual([]);
     await page.close();
@@ -161,7 +197,7 @@ describe('the page in Chromium', () => {
       window.__copied = [];
       document.addEventListener('copy', (e) => { window.__copied.push(e.target && 'value' in e.target ? e.target.value : String(getSelection())); });
     `;
-    const { page, errors } = await open(SUB_PATH, { width: 1280, height: 900 }, init);
+    const { page, errors } = await open(`${SUB_PATH}#verification`, { width: 1280, height: 900 }, init);
     const cmd = page.locator('#verification .cmd').first();
     const expected = await cmd.locator('pre code').textContent();
     await cmd.locator('button.copy').click();

@@ -1,7 +1,7 @@
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ReleaseManifest } from '@nixrel/core';
+import type { ReleaseDiff, ReleaseManifest, VerificationReport } from '@nixrel/core';
 import { parseHTML } from 'linkedom';
 
 export const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
@@ -75,3 +75,64 @@ export function makeHostile(m: ReleaseManifest): void {
   img.sbom!.licences = { [HOSTILE.script]: 2, [HOSTILE.mdLink]: 1 };
   img.provenance!.buildType = HOSTILE.attr;
 }
+
+const CHECKS = [
+  { id: 'signature', title: 'Signatures verify against the policy' },
+  { id: 'sbom-binding', title: 'SBOM file matches the signed SBOM attestation' },
+  { id: 'provenance-binding', title: 'Provenance file matches the signed provenance' },
+];
+
+/** A verifier's report, as the verifier would write it: every check passed, except where told. */
+export function fixtureReport(manifest: ReleaseManifest, outcome: Record<string, { failed?: string; notChecked?: string }> = {}): VerificationReport {
+  const images = manifest.images.map((image) => {
+    const o = outcome[image.name] ?? {};
+    const checks = CHECKS.map((c) => {
+      if (c.id === o.failed) return { ...c, status: 'failed' as const, detail: `${image.sbom!.path} differs from the signed SBOM` };
+      if (c.id === o.notChecked) return { ...c, status: 'not-checked' as const, detail: 'registry not reachable' };
+      return { ...c, status: 'passed' as const };
+    });
+    return { name: image.name, digest: image.digest!, ok: checks.every((c) => c.status === 'passed'), checks };
+  });
+  return {
+    checkedAt: '2026-04-05T15:00:00Z',
+    policy: {
+      mode: 'keyless',
+      certificateIdentity: manifest.signer.identity!,
+      certificateOidcIssuer: 'https://token.actions.githubusercontent.com',
+      trustedRoot: 'tuf:https://tuf-repo-cdn.sigstore.dev',
+    },
+    release: [{ id: 'schema', title: 'release.json matches its JSON Schema', status: 'passed' }],
+    images,
+    ok: images.every((i) => i.ok),
+  };
+}
+
+/** What changed since a previous release, as the release computes it. */
+export function fixtureDiff(manifest: ReleaseManifest): ReleaseDiff {
+  const empty = { tags: { added: [], removed: [] }, components: { added: [], removed: [], changed: [] }, licences: { added: [], removed: [] }, flakeInputs: [], notCompared: [] };
+  const [postgres, redis, ...rest] = manifest.images;
+  return {
+    from: { collection: 'sbomify', version: 'sbomify-v26.0.0-20260301.1', date: '2026-03-01T10:00:00Z' },
+    to: { collection: 'sbomify', version: manifest.version, date: manifest.date },
+    images: [
+      {
+        ...empty,
+        name: postgres!.name,
+        status: 'changed',
+        version: postgres!.version,
+        digest: postgres!.digest!,
+        digestChange: { from: `sha256:${'1'.repeat(64)}`, to: postgres!.digest },
+        versionChange: { from: '17.3', to: postgres!.version },
+        components: { added: [{ name: 'lz4', version: '1.10.0' }], removed: [], changed: [{ name: 'openssl', from: '3.3.2', to: '3.3.3' }] },
+        licences: { added: ['BSD-2-Clause'], removed: [] },
+        closureSize: { from: 100 * 1024 * 1024, to: 101 * 1024 * 1024 },
+        flakeInputs: [{ name: 'nixpkgs', from: 'a'.repeat(40), to: 'b'.repeat(40) }],
+      },
+      { ...empty, name: redis!.name, status: 'added', version: redis!.version, digest: redis!.digest!, components: { added: [{ name: 'redis', version: '7.2.7' }], removed: [], changed: [] } },
+      { ...empty, name: 'memcached', status: 'removed', version: '1.6.29' },
+      ...rest.map((i) => ({ ...empty, name: i.name, status: 'unchanged' as const, version: i.version, digest: i.digest! })),
+    ],
+    summary: { added: 1, removed: 1, changed: 1, unchanged: rest.length, componentsAdded: 1, componentsRemoved: 0, componentsChanged: 1 },
+  };
+}
+

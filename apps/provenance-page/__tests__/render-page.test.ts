@@ -25,74 +25,91 @@ async function expectRefused(r: TestRelease, code: string, message: RegExp, opts
 }
 
 describe('renderPage on the keyless fixture release', () => {
-  it('shows every image with its full digest, signature status and SBOM link', async () => {
+  it('gives every image a folded entry with its full digest, signature and SBOM link', async () => {
     release = await fixtureRelease('keyless');
     const { indexHtml } = await renderPage({ manifestPath: release.manifestPath, outDir: release.outDir, strict: true });
     const doc = parsePage(indexHtml);
-    const rows = [...doc.querySelectorAll('#images table tbody tr')];
-    expect(rows).toHaveLength(7);
+    const entries = [...doc.querySelectorAll('#images details.image')];
+    expect(entries.map((e) => e.id)).toEqual(release.manifest.images.map((i) => `image-${i.name}`));
     for (const image of release.manifest.images) {
-      const row = rows.find((r) => r.querySelector('th[scope="row"]')?.textContent?.includes(image.name));
-      expect(row, image.name).toBeDefined();
-      expect(row!.querySelector('code.digest')?.textContent).toBe(image.digest);
-      expect(row!.querySelector('td[data-label="Signature"] .badge')?.textContent).toBe('signed and verified');
-      const sbomLink = row!.querySelector('td[data-label="SBOM"] a');
+      const entry = doc.getElementById(`image-${image.name}`)!;
+      expect(entry.querySelector('summary .name')?.textContent).toBe(image.name);
+      expect(entry.querySelector('code.digest')?.textContent).toBe(image.digest);
+      const sbomLink = [...entry.querySelectorAll('a')].find((a) => a.textContent?.startsWith(`SBOM for ${image.name}`));
       expect(sbomLink?.getAttribute('href')).toBe(image.sbom!.path);
-      expect(sbomLink?.textContent).toContain(`SBOM for ${image.name}`);
-      expect(row!.querySelector('td[data-label="Provenance"] a')?.getAttribute('href')).toBe(image.provenance!.path);
-      const card = doc.getElementById(`image-${image.name}`);
-      expect(card?.textContent).toContain(image.digest!);
-      expect(card?.textContent).toContain(image.attestations[0]!.signerIdentity!);
+      expect(entry.querySelector(`a[href="${image.provenance!.path}"]`)).not.toBeNull();
+      expect(entry.textContent).toContain(image.attestations[0]!.signerIdentity!);
       // Rekor entries of the public instance link to its search UI.
-      const rekorLinks = [...card!.querySelectorAll('a')].filter((a) => a.getAttribute('href')?.startsWith('https://search.sigstore.dev/?logIndex='));
+      const rekorLinks = [...entry.querySelectorAll('a')].filter((a) => a.getAttribute('href')?.startsWith('https://search.sigstore.dev/?logIndex='));
       expect(rekorLinks).toHaveLength(image.attestations.length);
     }
   });
 
-  it('has the sections, headings and accessible tables', async () => {
+  it('has the sections in reading order, headings, and no table to scroll', async () => {
     release = await fixtureRelease('keyless');
     const { indexHtml } = await renderPage({ manifestPath: release.manifestPath, outDir: release.outDir });
     const doc = parsePage(indexHtml);
     expect(doc.documentElement.getAttribute('lang')).toBe('en');
     expect(doc.querySelectorAll('h1')).toHaveLength(1);
-    const h2 = [...doc.querySelectorAll('h2')].map((h) => h.textContent);
-    expect(h2).toEqual(expect.arrayContaining(['SLSA Build Level 3', 'Reproducibility', 'Image provenance', 'Verification', 'Source']));
-    for (const id of ['slsa', 'reproducibility', 'images', 'verification', 'source']) expect(doc.getElementById(id), id).not.toBeNull();
-    for (const th of doc.querySelectorAll('th')) expect(['col', 'row']).toContain(th.getAttribute('scope'));
-    for (const table of doc.querySelectorAll('table')) expect(table.querySelector('caption')?.textContent).toBeTruthy();
-    // Header facts.
+    expect([...doc.querySelectorAll('h2')].map((h) => h.textContent)).toEqual([
+      'Summary',
+      'What changed',
+      'Images',
+      'SLSA Build Level 3',
+      'Verify it yourself',
+      'Reproduce it yourself',
+      'Source',
+      'Not recorded in this release',
+    ]);
+    for (const id of ['summary', 'about', 'changes', 'images', 'slsa', 'verification', 'reproducibility', 'source', 'unavailable']) expect(doc.getElementById(id), id).not.toBeNull();
+    expect(doc.querySelectorAll('table')).toHaveLength(0);
     const header = doc.querySelector('header')!.textContent!;
-    for (const fact of ['sbomify', release.manifest.version, release.manifest.source.commit, '2026-04-05 14:03 UTC']) expect(header).toContain(fact);
+    for (const fact of ['sbomify', release.manifest.version, release.manifest.source.commit.slice(0, 12), '2026-04-05 14:03 UTC']) expect(header).toContain(fact);
     // Only the page's own files, anchors and http(s) URLs are linked.
     for (const a of doc.querySelectorAll('a[href]')) expect(a.getAttribute('href')).toMatch(/^(https:\/\/|#|[a-z][a-z0-9._/-]*$)/);
     // Self-contained: no external stylesheet, image or script source.
     expect(doc.querySelectorAll('link[rel="stylesheet"], img, script[src], iframe')).toHaveLength(0);
   });
 
-  it('shows the SLSA requirement table with links to the evidence', async () => {
-    release = await fixtureRelease('keyless');
+  it('displays the SLSA level and reasons the release computed, without re-deriving them', async () => {
+    release = await fixtureRelease('keyless', (m) => {
+      m.slsa = { level: 2, reasons: ['provenance signed in the build workflow itself'] };
+    });
     const { indexHtml } = await renderPage({ manifestPath: release.manifestPath, outDir: release.outDir });
     const doc = parsePage(indexHtml);
-    const rows = [...doc.querySelectorAll('#slsa tbody tr')];
-    expect(rows.map((r) => r.querySelector('th')?.textContent)).toEqual(['Build L1', 'Build L2', 'Build L2', 'Build L3']);
-    expect(rows.every((r) => r.querySelector('.badge')?.textContent === 'shown')).toBe(true);
-    const links = [...doc.querySelectorAll('#slsa a')].map((a) => a.getAttribute('href'));
-    expect(links).toContain('https://github.com/example-org/packages/actions/runs/14281234567');
-    expect(links.filter((h) => h?.startsWith('https://search.sigstore.dev/?logIndex='))).toHaveLength(7);
-    expect(links.filter((h) => h?.startsWith('provenance/'))).toHaveLength(7);
+    expect(doc.querySelector('#slsa-title')?.textContent).toBe('SLSA Build Level 2');
+    expect(doc.querySelector('#about')!.textContent).toContain('This release is at Build L2.');
+    const levels = [...doc.querySelectorAll('#slsa .levels li')].map((li) => [li.className, li.querySelector('strong')?.textContent]);
+    expect(levels).toEqual([
+      ['level met', 'Build L1: provenance exists'],
+      ['level met', 'Build L2: hosted and signed'],
+      ['level unmet', 'Build L3: hard to forge'],
+    ]);
+    expect([...doc.querySelectorAll('#slsa .reasons li')].map((li) => li.textContent)).toEqual(['provenance signed in the build workflow itself']);
+    expect(doc.querySelector('#summary')!.textContent).toContain('Build L2');
   });
 
-  it('shows reproducibility per image: matched, differing and not checked', async () => {
+  it('shows reproducibility per image, and opens the entry whose rebuild differs', async () => {
     release = await fixtureRelease('keyless');
     const { indexHtml, missing } = await renderPage({ manifestPath: release.manifestPath, outDir: release.outDir });
     const doc = parsePage(indexHtml);
-    const result = (name: string) =>
-      [...doc.querySelectorAll('#reproducibility tbody tr')].find((r) => r.querySelector('th')?.textContent === name)!.querySelector('td')!.textContent!;
-    expect(result('postgres')).toContain('verified: the rebuilt digest matched');
-    expect(result('sbomify-app')).toContain('not reproducible');
-    expect(result('sbomify-app')).toContain('/nix/store/7rjvyixc0ghr6d1cpbnnxbk2b0ff2hv0-sbomify-static-26.1.0');
-    expect(result('sbomify-keycloak')).toContain('not available: not checked: release ran without --reproduce');
-    expect(missing).toEqual([{ image: 'sbomify-keycloak', fact: 'reproducibility', reason: 'not checked: release ran without --reproduce', required: false }]);
+    const reproduced = (name: string) => {
+      const dt = [...doc.getElementById(`image-${name}`)!.querySelectorAll('dt')].find((d) => d.textContent === 'Reproduced')!;
+      return dt.nextElementSibling!.textContent!;
+    };
+    expect(reproduced('postgres')).toContain('verified: the rebuilt digest matched');
+    expect(reproduced('sbomify-app')).toContain('not reproducible');
+    expect(reproduced('sbomify-app')).toContain('/nix/store/7rjvyixc0ghr6d1cpbnnxbk2b0ff2hv0-sbomify-static-26.1.0');
+    expect(reproduced('sbomify-keycloak')).toContain('not checked: release ran without --reproduce');
+    expect(missing).toEqual([
+      { image: 'sbomify-keycloak', fact: 'reproducibility', reason: 'not checked: release ran without --reproduce', required: false },
+      { fact: 'verification', reason: 'not verified when this page was rendered', required: false },
+    ]);
+    // Folding: only the image with a problem starts open.
+    const open = [...doc.querySelectorAll('#images details.image[open]')].map((d) => d.id);
+    expect(open).toEqual(['image-sbomify-app']);
+    expect(doc.querySelector('#image-sbomify-app .problems')?.textContent).toBe('the rebuilt digest differs');
+    expect(doc.querySelector('#summary')!.textContent).toContain('5 of 7, 1 differ');
     const commands = [...doc.querySelectorAll('#reproducibility pre code')].map((c) => c.textContent);
     expect(commands[0]).toBe('pnpm release reproduce --manifest release.json');
     expect(commands[1]).toContain("nix build --no-link --json \\\n  'github:example-org/packages/3f6c2a9e8b1d4c7f0a5e2b9d6c3f8a1e4b7d0c25#postgres'");
@@ -160,33 +177,34 @@ describe('renderPage on the key-signed fixture release', () => {
     const doc = parsePage(indexHtml);
     expect(files).toContain('keys/release.pub');
     expect(doc.querySelector('h2#slsa-title')?.textContent).toBe('SLSA Build Level 1');
+    expect(doc.querySelector('#summary')!.textContent).toContain('a local key (not keyless)');
     const fp = release.manifest.signer.keyFingerprint!;
     for (const image of release.manifest.images) {
-      const card = doc.getElementById(`image-${image.name}`)!;
-      expect(card.textContent).toContain('key-signed (not keyless)');
-      expect(card.textContent).toContain(fp);
-      expect(card.textContent).toContain('no transparency log entry (key-signed without Rekor)');
+      const entry = doc.getElementById(`image-${image.name}`)!;
+      expect(entry.textContent).toContain('key-signed (not keyless)');
+      expect(entry.textContent).toContain(fp);
+      expect(entry.textContent).toContain('no transparency log entry (key-signed without Rekor)');
     }
-    const cmds = [...doc.querySelectorAll('#verification pre code')].map((c) => c.textContent!);
+    const block = doc.getElementById('verify-image-postgres')!;
+    const cmds = [...block.querySelectorAll('pre code')].map((c) => c.textContent!);
     const ref = `${release.manifest.images[0]!.repository}@${release.manifest.images[0]!.digest}`;
     expect(cmds).toContain(`cosign verify-attestation --type slsaprovenance1 \\\n  --key release.pub \\\n  --insecure-ignore-tlog=true \\\n  ${ref}`);
     expect(cmds.some((c) => c.startsWith('gh attestation'))).toBe(false);
-    const unavailable = doc.getElementById('verify-image-postgres')!.querySelector('.unavailable')!.textContent!;
-    expect(unavailable).toContain('gh attestation verify: not available: it checks keyless GitHub Actions identities; this release is key-signed');
-    expect(unavailable).toContain('cosign verify: not available: no image signature (cosign sign) recorded');
+    const unavailable = block.querySelector('.unavailable')!.textContent!;
+    expect(unavailable).toContain('gh attestation verify: not applicable: it checks keyless GitHub Actions identities; this release is key-signed');
+    expect(unavailable).toContain('cosign verify: not applicable: no image signature (cosign sign) recorded');
     expect(doc.querySelector('a[href="keys/release.pub"]')).not.toBeNull();
-    // Built outside CI: said so, never claimed.
+    // Built outside CI: said once in the list of what is not recorded, never claimed.
     expect(missing).toContainEqual({ fact: 'workflow run', reason: 'no workflow run: built outside CI', required: false });
-    const hosted = [...doc.querySelectorAll('#slsa tbody tr')][1]!;
-    expect(hosted.querySelector('.badge')?.textContent).toBe('not shown');
-    expect(hosted.textContent).toContain('not available: no workflow run: built outside CI');
+    expect(doc.getElementById('unavailable')!.textContent).toContain('workflow run: no workflow run: built outside CI');
+    expect(doc.querySelectorAll('#images .na')).toHaveLength(0);
     // A local registry has no web page: the repository is text.
     expect(doc.getElementById('image-postgres')!.querySelector('dd a[href*="127.0.0.1"]')).toBeNull();
   });
 });
 
 describe('missing facts', () => {
-  it('says exactly what is missing and why, and --strict refuses it listing every fact', async () => {
+  it('lists what is missing once, with why, opens those images, and --strict refuses it listing every fact', async () => {
     release = await fixtureRelease('keyless', (m) => {
       const redis = m.images[1]!;
       redis.attestations = [];
@@ -196,23 +214,21 @@ describe('missing facts', () => {
       const minio = m.images[2]!;
       delete minio.sbom;
       delete minio.stages.sbom;
-      minio.verification = { ...minio.verification!, ok: false, failures: ['certificate identity mismatch'] };
       delete m.builder.runUrl;
     });
     const { indexHtml, missing } = await renderPage({ manifestPath: release.manifestPath, outDir: release.outDir });
     const doc = parsePage(indexHtml);
-    const row = (name: string) => [...doc.querySelectorAll('#images tbody tr')].find((r) => r.querySelector('th')?.textContent?.includes(name))!;
-    expect(row('redis').querySelector('td[data-label="Signature"]')!.textContent).toContain('not available: not signed: attestation stage has not run');
-    expect(row('minio').querySelector('td[data-label="SBOM"]')!.textContent).toContain('not available: no SBOM: sbom stage has not run');
-    expect(row('minio').querySelector('td[data-label="Signature"]')!.textContent).toContain('verification failed: certificate identity mismatch');
-    expect(doc.querySelector('#slsa-title')?.textContent).toBe('SLSA Build Level 1');
-    expect(doc.querySelector('#slsa .warn')?.textContent).toContain('release.json states Build L3; this page shows Build L1');
+    const dd = (name: string, label: string) => [...doc.getElementById(`image-${name}`)!.querySelectorAll('dt')].find((d) => d.textContent === label)!.nextElementSibling!;
+    expect(dd('redis', 'Signature').textContent).toBe('not signed, Sigstore keyless');
+    expect(dd('minio', 'SBOM').textContent).toBe('not recorded');
+    expect(dd('minio', 'Not recorded').textContent).toBe('SBOM (why)');
     expect(missing.filter((m) => m.required)).toEqual([
       { image: 'redis', fact: 'signature', reason: 'not signed: attestation stage has not run', required: true },
       { image: 'minio', fact: 'SBOM', reason: 'no SBOM: sbom stage has not run', required: true },
-      { image: 'minio', fact: 'verification', reason: 'verification failed: certificate identity mismatch', required: true },
     ]);
     expect(doc.querySelectorAll('.missing-list li')).toHaveLength(missing.length);
+    expect([...doc.querySelectorAll('#images details.image[open]')].map((d) => d.id)).toEqual(['image-redis', 'image-minio', 'image-sbomify-app']);
+    expect(doc.querySelector('#image-minio .problems')?.textContent).toBe('SBOM not recorded');
 
     const strict = await fixtureRelease('keyless', (m) => {
       m.images[1]!.attestations = [];

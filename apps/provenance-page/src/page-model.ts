@@ -6,7 +6,9 @@
  * the reason the manifest itself shows (which stage has not run, and so on).
  */
 import { basename } from 'node:path';
-import { type AttestationRecord, COSIGN_SIGN_PREDICATE, CYCLONEDX_BOM, type ImageRecord, type ReleaseManifest, SLSA_PROVENANCE_V1 } from '@nixrel/core';
+import type { AttestationRecord, ImageRecord, ReleaseDiff, ReleaseManifest, VerificationReport } from '@nixrel/core';
+import { COSIGN_SIGN_PREDICATE, CYCLONEDX_BOM, SLSA_PROVENANCE_V1 } from '@nixrel/core';
+import { type ChangesView, changesView } from './changes.js';
 import {
   COSIGN_TYPES,
   cosignVerify,
@@ -21,6 +23,7 @@ import {
   signerWorkflow,
   sourceFlakeRef,
 } from './commands.js';
+import { formatDate } from './dates.js';
 import { type Fact, FactLedger, type MissingFact, text } from './facts.js';
 import {
   githubRepoSlug,
@@ -32,7 +35,8 @@ import {
   runLinkText,
   safeHttpUrl,
 } from './links.js';
-import { assessSlsa, type SlsaView } from './slsa.js';
+import { type SlsaView, slsaView } from './slsa.js';
+import { type ImageCheckView, imageChecks, type ReleaseCheckView, releaseChecks } from './verification.js';
 
 export interface PageCommand {
   id: string;
@@ -53,17 +57,13 @@ export interface AttestationView {
 }
 
 export interface SignatureView {
-  status: 'verified' | 'unverified' | 'failed' | 'unsigned';
+  status: 'signed' | 'unsigned';
   statusText: string;
-  /** Why the signature is not (fully) verified; absent when verified. */
-  missing?: string;
   mode: string;
   identity?: Fact;
   issuer?: Fact;
   key?: Fact;
   attestations: AttestationView[];
-  checkedAt?: string;
-  checkedText?: string;
 }
 
 export interface ImageView {
@@ -90,11 +90,27 @@ export interface ImageView {
   outPath?: string;
   verifyCommands: PageCommand[];
   verifyUnavailable: Unavailable[];
+  /** What the verifier found when the page was rendered. */
+  verified: ImageCheckView;
+  /** Why the image needs a reader's attention; its details start open when there is any. */
+  problems: string[];
+  /** The image's facts that are not recorded, shown as a short muted note. */
+  unrecorded: string[];
 }
 
 export interface LinkItem {
   label: string;
   fact: Fact;
+}
+
+export interface SummaryView {
+  images: number;
+  signing: string;
+  verification: ReleaseCheckView;
+  reproduced: number;
+  reproducedText: string;
+  components: number;
+  changes: { text: string; href?: string };
 }
 
 export interface PageModel {
@@ -111,12 +127,14 @@ export interface PageModel {
   signer: { mode: string; identity?: string; issuer?: string; key?: string };
   builder: Fact;
   run: Fact;
+  summary: SummaryView;
   slsa: SlsaView;
+  changes: ChangesView;
   reproducibility: { summary: string; command: PageCommand; nixCommands: PageCommand[]; nixUnavailable?: string };
   images: ImageView[];
   verification: { manifestCommand: PageCommand; notes: string[] };
   source: { links: LinkItem[]; definitions: LinkItem[]; note?: string };
-  files: { manifest: Fact; schema: Fact; publicKey?: Fact };
+  files: { manifest: Fact; schema: Fact; publicKey?: Fact; diff?: Fact };
   missing: MissingFact[];
   requiredMissing: number;
 }
@@ -124,6 +142,10 @@ export interface PageModel {
 export interface ModelOptions {
   /** Href for one of the page's own files, from its path relative to the output directory. */
   fileHref: (path: string) => string;
+  /** What a verifier found when the page was rendered; without it the page says "not verified when rendered". */
+  verification?: VerificationReport;
+  /** What changed since the previous release. */
+  diff?: ReleaseDiff;
 }
 
 const PREDICATE_LABELS: Record<string, string> = {
@@ -134,13 +156,6 @@ const PREDICATE_LABELS: Record<string, string> = {
 
 export function predicateLabel(predicateType: string): string {
   return PREDICATE_LABELS[predicateType] ?? predicateType;
-}
-
-/** `2026-04-05 14:03 UTC` from an ISO time; the input when it does not parse. */
-export function formatDate(iso: string): string {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
 export function licenceSummary(licences: Record<string, number>, top = 4): string {
@@ -172,9 +187,10 @@ function attestationFor(image: ImageRecord, predicateType: string): AttestationR
   return image.attestations.find((a) => a.predicateType === predicateType);
 }
 
-function verifiedFor(image: ImageRecord, predicateType: string): boolean {
-  const v = image.verification;
-  return !!attestationFor(image, predicateType) && !!v && v.verified.includes(predicateType);
+// Commands are offered for what the release signed; whether it verifies is
+// the verifier's finding (VerificationReport), never the release's own claim.
+function signedFor(image: ImageRecord, predicateType: string): boolean {
+  return !!attestationFor(image, predicateType);
 }
 
 function signatureView(ctx: ReleaseContext, image: ImageRecord): SignatureView {
@@ -186,7 +202,7 @@ function signatureView(ctx: ReleaseContext, image: ImageRecord): SignatureView {
 
   if (atts.length === 0) {
     const reason = image.stages.attest ? 'not signed: the attestation stage recorded no attestations' : 'not signed: attestation stage has not run';
-    view.missing = ledger.miss('signature', reason, at).missing!;
+    ledger.miss('signature', reason, at);
     return view;
   }
   for (const [predicate, name] of [
@@ -218,31 +234,8 @@ function signatureView(ctx: ReleaseContext, image: ImageRecord): SignatureView {
     view.attestations.push({ label: predicateLabel(a.predicateType), log, bundle: text(a.bundlePath, ctx.opts.fileHref(a.bundlePath)) });
   }
 
-  const v = image.verification;
-  if (!v) {
-    view.status = 'unverified';
-    view.statusText = 'signed, not verified';
-    view.missing = ledger.miss('verification', image.stages.verify ? 'the verify stage recorded no result' : 'not verified: verify stage has not run', at).missing!;
-    return view;
-  }
-  view.checkedAt = v.checkedAt;
-  view.checkedText = formatDate(v.checkedAt);
-  if (!v.ok) {
-    view.status = 'failed';
-    view.statusText = 'verification failed';
-    const why = v.failures.length > 0 ? v.failures.join('; ') : 'no failure recorded';
-    view.missing = ledger.miss('verification', `verification failed: ${why}`, at).missing!;
-    return view;
-  }
-  const unverified = [SLSA_PROVENANCE_V1, CYCLONEDX_BOM].filter((p) => attestationFor(image, p) && !v.verified.includes(p));
-  if (unverified.length > 0) {
-    view.status = 'unverified';
-    view.statusText = 'signed, partly verified';
-    view.missing = ledger.miss('verification', `verification did not cover: ${unverified.map(predicateLabel).join(', ')}`, at).missing!;
-    return view;
-  }
-  view.status = 'verified';
-  view.statusText = 'signed and verified';
+  view.status = 'signed';
+  view.statusText = 'signed';
   return view;
 }
 
@@ -278,23 +271,22 @@ function verificationCommands(ctx: ReleaseContext, image: ImageRecord, reference
     return { commands, unavailable };
   }
   const localLayout = image.repository.startsWith('oci:');
-  const notVerified = (p: string) =>
-    !attestationFor(image, p) ? `no ${predicateLabel(p)} attestation recorded` : `the ${predicateLabel(p)} attestation did not verify in this release`;
+  const notVerified = (p: string) => `no ${predicateLabel(p)} attestation recorded`;
 
   if (localLayout) {
     unavailable.push({ label: 'cosign', reason: `the image is in a local OCI layout (${image.repository}), not in a registry cosign can read` });
   } else {
-    if (verifiedFor(image, COSIGN_SIGN_PREDICATE)) {
+    if (signedFor(image, COSIGN_SIGN_PREDICATE)) {
       commands.push(ids.next(`cosign verify (${image.name})`, cosignVerify(reference, check)));
     } else {
       unavailable.push({
         label: 'cosign verify',
-        reason: attestationFor(image, COSIGN_SIGN_PREDICATE) ? notVerified(COSIGN_SIGN_PREDICATE) : 'no image signature (cosign sign) recorded: the release signs attestations only',
+        reason: 'no image signature (cosign sign) recorded: the release signs attestations only',
       });
     }
     for (const p of [SLSA_PROVENANCE_V1, CYCLONEDX_BOM]) {
       const type = COSIGN_TYPES[p]!;
-      if (verifiedFor(image, p)) commands.push(ids.next(`cosign verify-attestation --type ${type} (${image.name})`, cosignVerifyAttestation(reference, type, check)));
+      if (signedFor(image, p)) commands.push(ids.next(`cosign verify-attestation --type ${type} (${image.name})`, cosignVerifyAttestation(reference, type, check)));
       else unavailable.push({ label: `cosign verify-attestation --type ${type}`, reason: notVerified(p) });
     }
   }
@@ -313,7 +305,7 @@ function verificationCommands(ctx: ReleaseContext, image: ImageRecord, reference
   } else {
     const workflow = check.mode === 'keyless' ? signerWorkflow(check.identity) : undefined;
     for (const p of [SLSA_PROVENANCE_V1, CYCLONEDX_BOM]) {
-      if (verifiedFor(image, p)) {
+      if (signedFor(image, p)) {
         commands.push(ids.next(`gh attestation verify, ${predicateLabel(p)} (${image.name})`, ghAttestationVerify(reference, ctx.githubSlug!, p, workflow)));
       }
     }
@@ -321,7 +313,7 @@ function verificationCommands(ctx: ReleaseContext, image: ImageRecord, reference
 
   for (const p of [SLSA_PROVENANCE_V1, CYCLONEDX_BOM]) {
     const type = COSIGN_TYPES[p]!;
-    if (verifiedFor(image, p)) commands.push(ids.next(`pnpm verify --type ${type} (${image.name})`, projectVerifyReference(reference, type, check)));
+    if (signedFor(image, p)) commands.push(ids.next(`pnpm verify --type ${type} (${image.name})`, projectVerifyReference(reference, type, check)));
   }
   return { commands, unavailable };
 }
@@ -423,8 +415,18 @@ function imageView(ctx: ReleaseContext, image: ImageRecord): ImageView {
     definition,
     verifyCommands: [],
     verifyUnavailable: [],
+    verified: imageChecks(ctx.opts.verification, image.name),
+    problems: [],
+    unrecorded: [],
   };
   if (image.metadata.homepage) view.homepage = homepage ? text(`${image.name} homepage`, homepage) : text(image.metadata.homepage);
+  const missing = ledger.missing.filter((m) => m.image === image.name);
+  view.unrecorded = missing.map((m) => m.fact);
+  view.problems = [
+    ...(view.verified.status === 'failed' ? [view.verified.statusText] : []),
+    ...(reproducibility.status === 'mismatch' ? ['the rebuilt digest differs'] : []),
+    ...missing.filter((m) => m.required).map((m) => `${m.fact} not recorded`),
+  ];
   if (reference) view.reference = reference;
   if (image.outPath) view.outPath = image.outPath;
   const cmds = verificationCommands(ctx, image, reference);
@@ -539,6 +541,20 @@ export function buildPageModel(manifest: ReleaseManifest, opts: ModelOptions): P
     schema: text('release manifest JSON Schema', opts.fileHref('release-manifest.schema.json')),
   };
   if (signer.publicKeyPath) files.publicKey = text(`public key ${basename(signer.publicKeyPath)}`, opts.fileHref(signer.publicKeyPath));
+  if (manifest.previous?.diff) files.diff = text(`the full diff against ${manifest.previous.version} (JSON)`, opts.fileHref(manifest.previous.diff.path));
+
+  const changes = changesView(manifest, opts.diff);
+  const verification = releaseChecks(opts.verification, images);
+  if (!verification.rendered) ledger.miss('verification', 'not verified when this page was rendered', { required: false });
+  const summary: SummaryView = {
+    images: images.length,
+    signing: signer.mode === 'keyless' ? `Sigstore keyless${signer.identity ? ` by ${signerWorkflow(signer.identity) ?? signer.identity}` : ''}` : 'a local key (not keyless)',
+    verification,
+    reproduced: matched,
+    reproducedText: `${matched} of ${images.length}${differ > 0 ? `, ${differ} differ` : ''}`,
+    components: manifest.images.reduce((n, i) => n + (i.sbom?.components ?? 0), 0),
+    changes: changes.available ? { text: changes.text, href: '#changes' } : { text: changes.text },
+  };
 
   const model: PageModel = {
     title: `${manifest.collection} ${manifest.version}: release provenance`,
@@ -547,14 +563,16 @@ export function buildPageModel(manifest: ReleaseManifest, opts: ModelOptions): P
     date: manifest.date,
     dateText: formatDate(manifest.date),
     repository: text(source.repository, sourceUrl),
-    commit: text(source.commit, web?.commit(source.commit)),
+    commit: text(source.commit.slice(0, 12), web?.commit(source.commit)),
     tag: source.tag ? text(source.tag, web?.tree(source.tag)) : ledger.miss('tag', 'the release has no tag', { required: false }),
     registry: manifest.registry,
     signerText,
     signer: signerFacts(manifest),
     builder: text(builder.id),
     run,
-    slsa: assessSlsa(manifest, opts.fileHref),
+    summary,
+    slsa: slsaView(manifest),
+    changes,
     reproducibility: {
       summary: `${matched} of ${images.length} images rebuilt to the same digest; ${differ} differ; ${unchecked} not checked.`,
       command: reproduceCommand,

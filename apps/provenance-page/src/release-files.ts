@@ -10,7 +10,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ReleaseManifest } from '@nixrel/core';
 import { RELEASE_MANIFEST_SCHEMA_PATH, ReleaseError, sha256File } from '@nixrel/core';
 
-export type LinkedFileKind = 'sbom' | 'provenance' | 'bundle' | 'public-key';
+export type LinkedFileKind = 'sbom' | 'provenance' | 'bundle' | 'public-key' | 'diff';
 
 export interface LinkedFile {
   /** Path relative to the manifest's directory, and to the output directory. */
@@ -28,6 +28,7 @@ export const PAGE_FILES = {
   markdown: 'provenance.md',
   manifest: 'release.json',
   schema: 'release-manifest.schema.json',
+  summary: 'page.json',
 } as const;
 
 const RESERVED = new Set<string>(Object.values(PAGE_FILES));
@@ -45,6 +46,8 @@ export function linkedFiles(manifest: ReleaseManifest): LinkedFile[] {
     });
   });
   if (manifest.signer.publicKeyPath) files.push({ path: manifest.signer.publicKeyPath, kind: 'public-key', field: '/signer/publicKeyPath' });
+  const diff = manifest.previous?.diff;
+  if (diff) files.push({ path: diff.path, kind: 'diff', digest: diff.digest, field: '/previous/diff/path' });
   const seen = new Map<string, LinkedFile>();
   for (const f of files) {
     const prior = seen.get(f.path);

@@ -6,12 +6,13 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { ReleaseManifest } from '@nixrel/core';
-import { ReleaseError, validateManifest, writeFileAtomic } from '@nixrel/core';
+import type { ReleaseDiff, ReleaseManifest, VerificationReport } from '@nixrel/core';
+import { ReleaseError, toJson, validateManifest, writeFileAtomic } from '@nixrel/core';
 import type { MissingFact } from './facts.js';
 import { relativeFileHref } from './links.js';
 import { buildPageModel } from './page-model.js';
-import { checkLinkedFiles, copyReleaseFiles, PAGE_FILES } from './release-files.js';
+import { pageSummary } from './page-summary.js';
+import { type CheckedFile, checkLinkedFiles, copyReleaseFiles, PAGE_FILES } from './release-files.js';
 import { renderHtml, renderMarkdown } from './templates.js';
 
 export interface RenderPageOptions {
@@ -25,6 +26,14 @@ export interface RenderPageOptions {
    * index.html always links its files relatively.
    */
   basePath?: string;
+  /**
+   * What a verifier found, with a policy it chose, just before rendering. The
+   * page shows per image what passed, failed or was not checked; without a
+   * report it says "not verified when rendered".
+   */
+  verification?: VerificationReport;
+  /** What changed since the previous release; default: the diff file release.json names (`previous.diff`). */
+  diff?: ReleaseDiff;
 }
 
 export interface RenderPageResult {
@@ -69,13 +78,45 @@ async function loadManifest(manifestPath: string): Promise<ReleaseManifest> {
   return manifest;
 }
 
+/** The diff release.json names, already checked against its digest by checkLinkedFiles. */
+async function storedDiff(manifest: ReleaseManifest, files: CheckedFile[]): Promise<ReleaseDiff | undefined> {
+  const path = manifest.previous?.diff?.path;
+  const file = path ? files.find((f) => f.path === path) : undefined;
+  if (!file) return undefined;
+  let data: unknown;
+  try {
+    data = JSON.parse(await readFile(file.source, 'utf8'));
+  } catch (e) {
+    throw new ReleaseError('INVALID_INPUT', `diff ${path} (/previous/diff/path) is not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
+  const d = data as Partial<ReleaseDiff>;
+  if (!d || typeof d !== 'object' || !Array.isArray(d.images) || !d.from || !d.to || !d.summary) {
+    throw new ReleaseError('INVALID_INPUT', `diff ${path} (/previous/diff/path) is not a release diff: it needs from, to, summary and images`);
+  }
+  return d as ReleaseDiff;
+}
+
+function failedChecks(report: VerificationReport | undefined): string[] {
+  if (!report) return [];
+  return [
+    ...report.release.filter((c) => c.status === 'failed').map((c) => `release: ${c.title}${c.detail ? `: ${c.detail}` : ''}`),
+    ...report.images.flatMap((i) => i.checks.filter((c) => c.status === 'failed').map((c) => `${i.name}: ${c.title}${c.detail ? `: ${c.detail}` : ''}`)),
+  ];
+}
+
 export async function renderPage(opts: RenderPageOptions): Promise<RenderPageResult> {
   const basePath = checkBasePath(opts.basePath);
   const manifestPath = resolve(opts.manifestPath);
   const manifest = await loadManifest(manifestPath);
   const files = await checkLinkedFiles(manifestPath, manifest);
 
-  const page = buildPageModel(manifest, { fileHref: (p) => relativeFileHref(p) });
+  const diff = opts.diff ?? (await storedDiff(manifest, files));
+  const modelOptions = { ...(opts.verification ? { verification: opts.verification } : {}), ...(diff ? { diff } : {}) };
+  const page = buildPageModel(manifest, { fileHref: (p) => relativeFileHref(p), ...modelOptions });
+  const failed = failedChecks(opts.verification);
+  if (opts.strict && failed.length > 0) {
+    throw new ReleaseError('VERIFICATION_FAILED', `release ${manifest.version} failed ${failed.length} verification check${failed.length === 1 ? '' : 's'}`, { details: failed });
+  }
   const required = page.missing.filter((m) => m.required);
   if (opts.strict && required.length > 0) {
     throw new ReleaseError(
@@ -84,7 +125,7 @@ export async function renderPage(opts: RenderPageOptions): Promise<RenderPageRes
       { details: required.map((m) => `${m.image ? `${m.image}: ` : ''}${m.fact}: ${m.reason}`) },
     );
   }
-  const mdPage = basePath ? buildPageModel(manifest, { fileHref: (p) => relativeFileHref(p, basePath) }) : page;
+  const mdPage = basePath ? buildPageModel(manifest, { fileHref: (p) => relativeFileHref(p, basePath), ...modelOptions }) : page;
   const indexHtml = renderHtml(page);
   const markdown = renderMarkdown(mdPage);
 
@@ -93,5 +134,6 @@ export async function renderPage(opts: RenderPageOptions): Promise<RenderPageRes
   const written = await copyReleaseFiles(manifestPath, files, outDir);
   await writeFileAtomic(join(outDir, PAGE_FILES.html), indexHtml);
   await writeFileAtomic(join(outDir, PAGE_FILES.markdown), markdown);
-  return { indexHtml, markdown, files: [PAGE_FILES.html, PAGE_FILES.markdown, ...written], missing: page.missing };
+  await writeFileAtomic(join(outDir, PAGE_FILES.summary), toJson(pageSummary(page)));
+  return { indexHtml, markdown, files: [PAGE_FILES.html, PAGE_FILES.markdown, PAGE_FILES.summary, ...written], missing: page.missing };
 }

@@ -10,6 +10,7 @@ import Handlebars from 'handlebars';
 import type { Fact } from './facts.js';
 import { mdCodeBlock, mdDestination, mdText, yamlScalar } from './markdown.js';
 import type { PageModel } from './page-model.js';
+import type { SiteIndex } from './site-index.js';
 
 const TEMPLATE_DIR = new URL('../templates/', import.meta.url);
 
@@ -45,7 +46,7 @@ function markdownTemplate(): HandlebarsTemplateDelegate {
     env.registerHelper('headingId', (v: unknown) => safe(/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(str(v)) ? `{#${str(v)}}` : ''));
     env.registerHelper('link', (fact: Fact | undefined) => {
       if (!fact) return '';
-      if (fact.missing !== undefined) return safe(`not available: ${mdText(fact.missing)}`);
+      if (fact.missing !== undefined) return safe('not recorded');
       const label = mdText(fact.text ?? '');
       return safe(fact.href ? `[${label}](${mdDestination(fact.href)})` : label);
     });
@@ -62,6 +63,27 @@ function pageAssets() {
     assets = { css: readTemplate('page.css'), script, scriptHash };
   }
   return assets;
+}
+
+let siteIndex: HandlebarsTemplateDelegate | undefined;
+let latest: HandlebarsTemplateDelegate | undefined;
+
+function plainHtml(name: string): HandlebarsTemplateDelegate {
+  const env = Handlebars.create();
+  env.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  return env.compile(readTemplate(name), COMPILE_OPTIONS);
+}
+
+/** The site's front page: every release, newest first. Same stylesheet as the release pages. */
+export function renderSiteIndex(index: SiteIndex): string {
+  siteIndex ??= plainHtml('site-index.html.hbs');
+  return siteIndex({ index, css: pageAssets().css });
+}
+
+/** `<collection>/latest/`: a page that sends the reader on to the newest release. */
+export function renderLatest(target: { collection: string; version: string; href: string }): string {
+  latest ??= plainHtml('latest.html.hbs');
+  return latest(target);
 }
 
 export function renderHtml(page: PageModel): string {

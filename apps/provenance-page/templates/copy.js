@@ -31,6 +31,15 @@
     }
     return fallbackCopy(text);
   };
+  // A link to a folded section or image opens it.
+  const openTarget = () => {
+    const target = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+    for (let el = target; el; el = el.parentElement) if (el.tagName === 'DETAILS') el.open = true;
+    const inner = target?.querySelector(':scope > details');
+    if (inner) inner.open = true;
+  };
+  window.addEventListener('hashchange', openTarget);
+  openTarget();
   for (const button of document.querySelectorAll('button[data-copy]')) {
     button.hidden = false;
     button.addEventListener('click', async () => {

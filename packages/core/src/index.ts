@@ -1,12 +1,14 @@
 export * from './bounded.js';
 export * from './errors.js';
 export * from './files.js';
+export * from './format.js';
 export * from './log.js';
 export * from './manifest.js';
 export * from './oci-grammar.js';
 export * from './output-dir.js';
 export * from './predicate-types.js';
 export * from './redact.js';
+export type * from './release-diff.js';
 export { assertSchema, IMAGE_RECORD_SCHEMA, MANIFEST_SCHEMA, schemaErrors, schemaRef } from './schema.js';
 export * from './slsa-level.js';
 export type * from './types.js';

@@ -299,4 +299,6 @@ export interface ReleaseManifest {
   registry: string;
   slsa: SlsaAssessment;
   images: ImageRecord[];
+  /** The release of the same collection this one follows, and the diff against it (a ReleaseDiff, relative to the manifest). */
+  previous?: { version: string; diff?: { path: string; digest: string } };
 }

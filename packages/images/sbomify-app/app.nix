@@ -9,39 +9,39 @@ let
 
   workspace = inputs.uv2nix.lib.workspace.loadWorkspace { workspaceRoot = sbomify.src; };
 
-  # psycopg2 builds from source and needs pg_config.
-  buildFixes = final: prev: {
-    psycopg2 = prev.psycopg2.overrideAttrs (old: {
-      nativeBuildInputs = (old.nativeBuildInputs or [ ]) ++ [ pkgs.postgresql_16.pg_config ]
-        ++ final.resolveBuildSystem { setuptools = [ ]; };
-    });
-  };
-
   pythonSet = (pkgs.callPackage inputs.pyproject-nix.build.packages { inherit python; }).overrideScope (
     lib.composeManyExtensions [
       inputs.pyproject-build-systems.overlays.default
       (workspace.mkPyprojectOverlay { sourcePreference = "wheel"; })
-      (inputs.uv2nix-hammer-overrides.overrides pkgs)
-      buildFixes
     ]
   );
 
-  venv = pythonSet.mkVirtualEnv "sbomify-env-${sbomify.version}" workspace.deps.default;
+  # sbomify's own dependencies without its dependency groups: `deps.default`
+  # would add the groups uv installs by default (dev and test tools), which
+  # the production image leaves out, as its Dockerfile does (`uv sync --no-dev`).
+  runtimeDeps = { sbomify = [ ]; };
+
+  # Every package of the virtualenv but sbomify itself installs from its wheel
+  # (uv2nix patches compiled wheels against nixpkgs' manylinux libraries), so
+  # no build fixes are needed (docs/adr/0007). One that would build from its
+  # sdist fails here by name: it needs a fix in this file first.
+  fromSdist = builtins.filter (p: p.pname != "sbomify" && p.passthru.format != "wheel")
+    (pythonSet.resolveVirtualEnv runtimeDeps);
+  venv =
+    assert lib.assertMsg (fromSdist == [ ])
+      "sbomify-app: these Python packages would build from source and have no build fixes: ${toString (map (p: p.pname) fromSdist)}";
+    pythonSet.mkVirtualEnv "sbomify-env-${sbomify.version}" runtimeDeps;
 
   bun2nix = inputs.bun2nix.packages.${system}.default;
-
-  # bun.nix is generated from the source's bun.lock by the bun2nix CLI at
-  # evaluation time, so no generated file is kept in this repository.
-  bunNix = pkgs.runCommand "sbomify-bun.nix" { nativeBuildInputs = [ bun2nix ]; } ''
-    bun2nix --lock-file ${sbomify.src}/bun.lock --output-file $out
-  '';
 
   frontend = pkgs.stdenv.mkDerivation {
     pname = "sbomify-frontend";
     version = sbomify.version;
     src = sbomify.src;
     nativeBuildInputs = [ bun2nix.hook ];
-    bunDeps = bun2nix.fetchBunDeps { bunNix = bunNix; };
+    # bun.nix: written from the source's bun.lock by bun2nix's converter
+    # (packages/release/scripts/bun-nix.mjs; a test checks it matches).
+    bunDeps = bun2nix.fetchBunDeps { bunNix = ./bun.nix; };
     buildPhase = ''
       runHook preBuild
       bun run build

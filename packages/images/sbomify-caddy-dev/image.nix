@@ -1,7 +1,9 @@
-# Caddy with the development Caddyfile that fronts the sbomify stack.
-{ pkgs, imageLib, ... }:
+# Caddy with the development Caddyfile that fronts the sbomify stack: the
+# source's Caddyfile.dev, which sbomify's own compose file mounts at the same place.
+{ pkgs, imageLib, inputs, ... }:
 let
-  caddyfile = pkgs.writeTextDir "etc/caddy/Caddyfile" (builtins.readFile ./Caddyfile);
+  sbomify = import ../../../nix/sbomify.nix { inherit pkgs inputs; };
+  caddyfile = pkgs.writeTextDir "etc/caddy/Caddyfile" (builtins.readFile (sbomify.file "Caddyfile.dev"));
 in
 {
   version = pkgs.caddy.version;

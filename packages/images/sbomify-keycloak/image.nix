@@ -1,26 +1,27 @@
 # Keycloak with the sbomify login theme (built with tailwind from the sbomify
-# source's keycloak/themes) and the source's bootstrap script.
+# source's keycloak/) and the source's bootstrap script.
 { pkgs, imageLib, inputs, ... }:
 let
   sbomify = import ../../../nix/sbomify.nix { inherit pkgs inputs; };
   keycloak = pkgs.keycloak;
 
+  # sbomify builds the theme's stylesheet with tailwind 3 from its
+  # keycloak/ folder (package.json `build`): the same command here.
   theme = pkgs.stdenvNoCC.mkDerivation {
     pname = "sbomify-keycloak-theme";
     version = sbomify.version;
-    src = "${sbomify.src}/keycloak/themes";
-    nativeBuildInputs = [ pkgs.tailwindcss ];
+    src = sbomify.file "keycloak";
+    nativeBuildInputs = [ pkgs.tailwindcss_3 ];
+    css = "themes/sbomify/login/resources/css";
     buildPhase = ''
       runHook preBuild
-      for css in $(find . -name 'tailwind.css' -o -name 'input.css'); do
-        tailwindcss --input "$css" --output "$(dirname "$css")/styles.css" --minify
-      done
+      tailwindcss -c tailwind.config.ts -i "$css/sbomify.src.css" -o "$css/sbomify.css" --minify
       runHook postBuild
     '';
     installPhase = ''
       runHook preInstall
       mkdir -p $out/opt/keycloak/themes
-      cp -r sbomify $out/opt/keycloak/themes/sbomify
+      cp -r themes/sbomify $out/opt/keycloak/themes/sbomify
       runHook postInstall
     '';
     meta = { description = "sbomify login theme for Keycloak"; license = pkgs.lib.licenses.asl20; };
@@ -28,7 +29,7 @@ let
 
   bootstrap = pkgs.runCommand "keycloak-bootstrap" { } ''
     mkdir -p $out/opt/bin $out/opt/keycloak
-    cp ${sbomify.src}/bin/keycloak-bootstrap.sh $out/opt/bin/keycloak-bootstrap.sh
+    cp ${sbomify.file "bin/keycloak-bootstrap.sh"} $out/opt/bin/keycloak-bootstrap.sh
     chmod 555 $out/opt/bin/keycloak-bootstrap.sh
     patchShebangs $out/opt/bin
     ln -s ${keycloak}/bin $out/opt/keycloak/bin

@@ -6,7 +6,7 @@ import { computeImage, detectFormat, readImageArtifact } from '../src/archive.js
 import { canonicalJson, toOciConfig } from '../src/image.js';
 import { OCI_LAYER_TAR, OCI_MANIFEST } from '../src/media-types.js';
 import { parseImageRef } from '../src/refs.js';
-import { rejection, tempDir } from './helpers.js';
+import { exec, rejection, tempDir } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -153,3 +153,50 @@ describe('parseImageRef', () => {
     expect(err.message).toContain(`"${ref}"`);
   });
 });
+
+describe('extended tar headers written by GNU tar', () => {
+  // Entry and link names too long for ustar (a 120-byte component fits neither
+  // the name field nor the prefix): GNU tar writes them as GNU long-name
+  // entries ('L', 'K') in its gnu format and as PAX records in its pax format.
+  const long = `${'d'.repeat(120)}/${'e'.repeat(110)}`;
+  it.each(['gnu', 'pax'])('reads a docker-archive whose entries have long names (--format=%s)', async (format) => {
+    const root = join(dir, `gnutar-${format}`);
+    const layerDir = join(root, 'layer-src');
+    await exec('mkdir', ['-p', join(layerDir, 'etc'), join(root, 'img', long)]);
+    await writeFile(join(layerDir, 'etc', 'hostname'), 'nix\n');
+    const layerPath = join(root, 'img', long, 'layer.tar');
+    await exec('tar', ['--format=ustar', '-C', layerDir, '-cf', layerPath, 'etc']);
+    const { createHash } = await import('node:crypto');
+    const diffId = `sha256:${createHash('sha256').update(await readFile(layerPath)).digest('hex')}`;
+    const config = JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [diffId] } });
+    await writeFile(join(root, 'img', 'config.json'), config);
+    // The manifest names the layer through a symlink with a long target: a GNU 'K' entry or a PAX linkpath.
+    await exec('ln', ['-s', `${long}/layer.tar`, join(root, 'img', `${'l'.repeat(101)}.tar`)]);
+    await writeFile(join(root, 'img', 'manifest.json'), JSON.stringify([{ Config: 'config.json', Layers: [`${'l'.repeat(101)}.tar`] }]));
+    const archive = join(root, 'image.tar');
+    await exec('tar', [`--format=${format}`, '-C', join(root, 'img'), '-cf', archive, '.']);
+
+    // The archive really uses the extended headers this test is about.
+    const bytes = await readFile(archive);
+    const types = new Set<string>();
+    for (let pos = 0; pos + 512 <= bytes.length; ) {
+      const size = Number.parseInt(bytes.subarray(pos + 124, pos + 136).toString('latin1').replace(/\0.*$/, '').trim() || '0', 8);
+      if (bytes.subarray(pos, pos + 512).every((b) => b === 0)) break;
+      types.add(String.fromCharCode(bytes[pos + 156]!));
+      pos += 512 + Math.ceil(size / 512) * 512;
+    }
+    expect([...types]).toEqual(expect.arrayContaining(format === 'gnu' ? ['L', 'K'] : ['x']));
+
+    for (const path of [archive, await gzipCopy(archive)]) {
+      const image = await computeImage({ path });
+      expect(image.layers.map((l) => l.digest)).toEqual([diffId]);
+      expect(image.layers[0]!.size).toBe((await readFile(layerPath)).length);
+    }
+  });
+});
+
+async function gzipCopy(path: string): Promise<string> {
+  const { gzipSync } = await import('node:zlib');
+  await writeFile(`${path}.gz`, gzipSync(await readFile(path)));
+  return `${path}.gz`;
+}

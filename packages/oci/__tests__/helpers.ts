@@ -4,7 +4,9 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { RegistryHandle } from '@nixrel/testkit/registry';
+import { type LayerSpec, writeDockerArchive } from '@nixrel/testkit/archives';
+import { type RegistryHandle, startRegistry } from '@nixrel/testkit/registry';
+import { afterAll, beforeAll } from 'vitest';
 
 export const exec = promisify(execFile);
 
@@ -54,4 +56,21 @@ export async function rejection(p: Promise<unknown>): Promise<{ code: string; me
     return e as { code: string; message: string };
   }
   throw new Error('expected a rejection');
+}
+
+/** For a test file: a temp dir with its own image cache, a registry, and one archive of `layers` (fields set in beforeAll). */
+export function registryAndArchive(seed: string, layers: LayerSpec[]): { dir: string; reg: RegistryHandle; archive: string } {
+  const fx = {} as { dir: string; reg: RegistryHandle; archive: string };
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ dir: fx.dir, cleanup } = await tempDir());
+    isolateImageCache(fx.dir);
+    fx.reg = await startRegistry();
+    fx.archive = (await writeDockerArchive(join(fx.dir, 'img.tar'), { layers, seed })).path;
+  });
+  afterAll(async () => {
+    await fx.reg?.stop();
+    await cleanup?.();
+  });
+  return fx;
 }

@@ -3,36 +3,20 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sha256Digest } from '@nixrel/core';
-import { writeDockerArchive } from '@nixrel/testkit/archives';
-import { type RegistryHandle, startRegistry } from '@nixrel/testkit/registry';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { attachReferrer, fallbackTag, fetchReferrerLayer, listReferrers, listTags, pushImage } from '../src/index.js';
-import { isolateImageCache, listFiles, rejection, tempDir } from './helpers.js';
+import { listFiles, registryAndArchive, rejection } from './helpers.js';
 
 const BUNDLE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 const SBOM = 'application/vnd.cyclonedx+json';
 const enc = (s: string) => new TextEncoder().encode(s);
 
-let dir: string;
-let cleanup: () => Promise<void>;
-let reg: RegistryHandle;
-let archive: string;
-
-beforeAll(async () => {
-  ({ dir, cleanup } = await tempDir());
-  isolateImageCache(dir);
-  reg = await startRegistry();
-  archive = (await writeDockerArchive(join(dir, 'img.tar'), { layers: [{ size: 20_000 }], seed: 'referrers' })).path;
-});
-afterAll(async () => {
-  await reg.stop();
-  await cleanup();
-});
+const fx = registryAndArchive('referrers', [{ size: 20_000 }]);
 
 function runAttacher(image: string, n: number): Promise<string> {
   const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
   const src = fileURLToPath(new URL('../src/index.ts', import.meta.url));
-  const script = join(dir, `attach-${n}.mts`);
+  const script = join(fx.dir, `attach-${n}.mts`);
   return writeFile(
     script,
     `import { attachReferrer } from ${JSON.stringify(src)};\n` +
@@ -60,8 +44,8 @@ describe.each(['registry', 'layout'] as const)('referrers in a %s', (kind) => {
   let image: string;
   let digest: string;
   beforeAll(async () => {
-    repo = kind === 'registry' ? `${reg.url}/ref/app` : `oci:${join(dir, 'layout')}`;
-    const pushed = await pushImage({ path: archive }, `${repo}:v1`);
+    repo = kind === 'registry' ? `${fx.reg.url}/ref/app` : `oci:${join(fx.dir, 'layout')}`;
+    const pushed = await pushImage({ path: fx.archive }, `${repo}:v1`);
     digest = pushed.digest;
     image = `${repo}@${digest}`;
   });
@@ -106,23 +90,23 @@ describe.each(['registry', 'layout'] as const)('referrers in a %s', (kind) => {
     const e = await rejection(attachReferrer(`${repo}:v1`, { artifactType: SBOM, layerMediaType: SBOM, data: enc('x') }));
     expect(e.code).toBe('INVALID_INPUT');
     expect(e.message).toContain(`${repo}:v1`);
-    const before = await listFiles(kind === 'registry' ? reg.storageDir : join(dir, 'layout'));
+    const before = await listFiles(kind === 'registry' ? fx.reg.storageDir : join(fx.dir, 'layout'));
     const missing = `${repo}@${sha256Digest('nothing')}`;
     const e2 = await rejection(attachReferrer(missing, { artifactType: SBOM, layerMediaType: SBOM, data: enc('x') }));
     expect(e2.code).toBe('NOT_FOUND');
     expect(e2.message).toContain(missing);
-    expect(await listFiles(kind === 'registry' ? reg.storageDir : join(dir, 'layout'))).toEqual(before);
+    expect(await listFiles(kind === 'registry' ? fx.reg.storageDir : join(fx.dir, 'layout'))).toEqual(before);
     expect(await listReferrers(missing)).toEqual([]);
   });
 });
 
 it('reads referrers written with the older convention (type only in the config media type)', async () => {
-  const repo = `${reg.url}/ref/legacy`;
-  const { digest, mediaType } = await pushImage({ path: archive }, repo);
-  const base = `http://${reg.url}/v2/ref/legacy`;
+  const repo = `${fx.reg.url}/ref/legacy`;
+  const { digest, mediaType } = await pushImage({ path: fx.archive }, repo);
+  const base = `http://${fx.reg.url}/v2/ref/legacy`;
   const put = async (data: Uint8Array) => {
     const loc = (await fetch(`${base}/blobs/uploads/`, { method: 'POST' })).headers.get('location')!;
-    const url = new URL(loc, `http://${reg.url}`);
+    const url = new URL(loc, `http://${fx.reg.url}`);
     url.searchParams.set('digest', sha256Digest(data));
     expect((await fetch(url, { method: 'PUT', body: Buffer.from(data) })).status).toBe(201);
     return { digest: sha256Digest(data), size: data.length };

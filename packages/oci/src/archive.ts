@@ -50,6 +50,12 @@ export interface ImageLayout extends ImageParts {
   openLayer(index: number): AsyncIterable<Uint8Array>;
   /** One sequential read of the archive, yielding the given layers in archive order. */
   streamLayers(indices: number[]): AsyncGenerator<{ index: number; body: AsyncIterable<Uint8Array> }>;
+  /**
+   * Set when the layers are still being hashed (`deferLayerHashes`): resolves
+   * once every layer matched its diff_id, rejects with DIGEST_MISMATCH if one
+   * did not. Until then the layer digests are the config's claims.
+   */
+  layersVerified?: Promise<void>;
 }
 
 export interface ReadOptions {
@@ -57,9 +63,16 @@ export interface ReadOptions {
   onRead?: (bytes: number) => void;
   /** Hash the layers of a large uncompressed archive on worker threads (default true). */
   parallelHash?: boolean;
+  /**
+   * For a large uncompressed archive, return before its layers are hashed,
+   * with `layersVerified` to await: a push can then upload while it hashes,
+   * committing nothing until the hashes are in.
+   */
+  deferLayerHashes?: boolean;
 }
 
-const MAX_JSON = 16 << 20;
+/** Below this many layer bytes, hashing first costs too little to overlap with anything. */
+const DEFER_MIN_BYTES = 64 << 20;
 
 /** Detects the artifact's format from its first bytes (and exec bit for scripts). */
 export async function detectFormat(path: string, onRead?: OnRead): Promise<ArtifactFormat> {
@@ -94,32 +107,62 @@ interface ScannedEntry extends TarEntry {
   magic?: Buffer;
 }
 
-const isSmallJson = (name: string, size: number) => size <= MAX_JSON && (name.endsWith('.json') || name === 'repositories');
+/**
+ * What reading an archive may hold in memory, whatever the archive says: a
+ * docker-archive has a manifest.json, one config and perhaps `repositories`
+ * at its top level, and a few entries per layer. Only those top-level
+ * metadata entries are buffered; everything else is hashed or skipped.
+ */
+export const ARCHIVE_LIMITS = {
+  entries: 10_000,
+  metadataEntries: 16,
+  metadataEntryBytes: 8 << 20,
+  metadataBytes: 32 << 20,
+};
 
-/** Registers an entry, refusing duplicates of regular files (which one would a reader take?). */
-function addEntry(entries: Map<string, ScannedEntry>, e: TarEntry, path: string): ScannedEntry {
-  const name = checkEntryName(e.name, path);
-  const entry: ScannedEntry = { ...e, name };
-  if ((entry.type === '0' || entry.type === '7') && entries.has(name) && entries.get(name)!.type !== '5') {
-    throw new ReleaseError('ARCHIVE_ERROR', `${path}: duplicate tar entry "${name}"`);
-  }
-  entries.set(name, entry);
-  return entry;
+const isMetadata = (name: string) => !name.includes('/') && (name.endsWith('.json') || name === 'repositories');
+
+/** Registers each entry, refusing duplicates of regular files and anything beyond the budget. */
+function entryRegistry(path: string) {
+  const entries = new Map<string, ScannedEntry>();
+  let metadataEntries = 0;
+  let metadataBytes = 0;
+  const tooMuch = (name: string, what: string) => new ReleaseError('ARCHIVE_ERROR', `${path}: entry "${name}": ${what}; a docker-archive holds a manifest.json, one config and its layers`);
+  return {
+    entries,
+    /** Adds an entry; true when its data is image metadata to buffer. */
+    add(e: TarEntry): { entry: ScannedEntry; buffer: boolean } {
+      const name = checkEntryName(e.name, path);
+      const entry: ScannedEntry = { ...e, name };
+      const regular = entry.type === '0' || entry.type === '7';
+      if (regular && entries.has(name) && entries.get(name)!.type !== '5') {
+        throw new ReleaseError('ARCHIVE_ERROR', `${path}: duplicate tar entry "${name}"`);
+      }
+      if (!entries.has(name) && entries.size >= ARCHIVE_LIMITS.entries) throw tooMuch(name, `more than ${ARCHIVE_LIMITS.entries} entries`);
+      entries.set(name, entry);
+      if (!regular || !isMetadata(name)) return { entry, buffer: false };
+      if (e.size > ARCHIVE_LIMITS.metadataEntryBytes) throw tooMuch(name, `${e.size} bytes of metadata (at most ${ARCHIVE_LIMITS.metadataEntryBytes} allowed)`);
+      metadataEntries++;
+      metadataBytes += e.size;
+      if (metadataEntries > ARCHIVE_LIMITS.metadataEntries) throw tooMuch(name, `more than ${ARCHIVE_LIMITS.metadataEntries} metadata entries (*.json, repositories)`);
+      if (metadataBytes > ARCHIVE_LIMITS.metadataBytes) throw tooMuch(name, `more than ${ARCHIVE_LIMITS.metadataBytes} bytes of metadata in all`);
+      return { entry, buffer: true };
+    },
+  };
 }
 
-/** Pass 1 over a stream (gzip, stream script): every entry's header, small JSON bodies, and the sha256 of everything else. */
+/** Pass 1 over a stream (gzip, stream script): every entry's header, the metadata bodies, and the sha256 of everything else. */
 async function scanArchive(path: string, format: ArtifactFormat, onRead?: OnRead): Promise<Map<string, ScannedEntry>> {
-  const entries = new Map<string, ScannedEntry>();
+  const registry = entryRegistry(path);
   let current: ScannedEntry | undefined;
   let hash: Hash | undefined;
   let json: Buffer[] | undefined;
   const scanner = new TarScanner(path, {
     entry(e) {
-      current = addEntry(entries, e, path);
-      const regular = current.type === '0' || current.type === '7';
-      const small = regular && isSmallJson(current.name, e.size);
-      json = small ? [] : undefined;
-      hash = regular && !small ? createHash('sha256') : undefined;
+      const { entry, buffer } = registry.add(e);
+      current = entry;
+      json = buffer ? [] : undefined;
+      hash = !buffer && (entry.type === '0' || entry.type === '7') ? createHash('sha256') : undefined;
     },
     data(chunk) {
       if (current && !current.magic) current.magic = Buffer.from(chunk.subarray(0, 4));
@@ -137,7 +180,7 @@ async function scanArchive(path: string, format: ArtifactFormat, onRead?: OnRead
   });
   for await (const chunk of tarBytes(path, format, onRead)) scanner.write(chunk);
   scanner.end();
-  return entries;
+  return registry.entries;
 }
 
 /**
@@ -145,16 +188,16 @@ async function scanArchive(path: string, format: ArtifactFormat, onRead?: OnRead
  * seeking over everything else. Layers are hashed afterwards, by range.
  */
 async function walkArchive(path: string, onRead?: OnRead): Promise<Map<string, ScannedEntry>> {
-  const entries = new Map<string, ScannedEntry>();
+  const registry = entryRegistry(path);
   let current: ScannedEntry | undefined;
   let json: Buffer[] | undefined;
   let skip = false;
   const scanner = new TarScanner(path, {
     entry(e) {
-      current = addEntry(entries, e, path);
-      const regular = current.type === '0' || current.type === '7';
-      json = regular && isSmallJson(current.name, e.size) ? [] : undefined;
-      skip = regular && !json;
+      const { entry, buffer } = registry.add(e);
+      current = entry;
+      json = buffer ? [] : undefined;
+      skip = !buffer && (entry.type === '0' || entry.type === '7');
     },
     data(chunk) {
       json?.push(Buffer.from(chunk));
@@ -190,7 +233,7 @@ async function walkArchive(path: string, onRead?: OnRead): Promise<Map<string, S
   } finally {
     await fh.close();
   }
-  return entries;
+  return registry.entries;
 }
 
 function parseJsonEntry<T>(entry: ScannedEntry | undefined, name: string, path: string): T {
@@ -250,20 +293,7 @@ export async function readImageArtifact(path: string, format?: ArtifactFormat, o
     if (e.type !== '0' && e.type !== '7') throw new ReleaseError('ARCHIVE_ERROR', `${path}: layer "${name}" is not a regular file`);
     return e;
   });
-  if (seekable) {
-    // Each distinct entry once, even when several layers name it.
-    const todo = [...new Set(layerEntries.filter((e) => !e.json && !e.digest))];
-    const hashes = await hashRanges(
-      path,
-      todo.map((e) => ({ offset: e.dataOffset, size: e.size })),
-      { onRead, parallel: opts.parallelHash },
-    );
-    todo.forEach((e, i) => {
-      e.digest = hashes[i]!.digest;
-      e.magic = hashes[i]!.magic;
-    });
-  }
-  const layers: LayerSource[] = layerEntries.map((e, i) => {
+  const checkLayer = (e: ScannedEntry, i: number): string => {
     const digest = e.digest ?? sha256Digest(e.json ?? new Uint8Array());
     if (digest !== diffIds[i]) {
       const compressed = e.magic && e.magic[0] === 0x1f && e.magic[1] === 0x8b;
@@ -272,6 +302,35 @@ export async function readImageArtifact(path: string, format?: ArtifactFormat, o
         `${path}: layer ${i} "${layerNames[i]}" has sha256 ${digest} but the config's diff_id is ${diffIds[i]}${compressed ? ' (the layer is gzip-compressed; only uncompressed layers are supported)' : ''}`,
       );
     }
+    return digest;
+  };
+  let layersVerified: Promise<void> | undefined;
+  if (seekable) {
+    // Each distinct entry once, even when several layers name it.
+    const todo = [...new Set(layerEntries.filter((e) => !e.json && !e.digest))];
+    const hashAll = async () => {
+      const hashes = await hashRanges(
+        path,
+        todo.map((e) => ({ offset: e.dataOffset, size: e.size })),
+        { onRead, parallel: opts.parallelHash },
+      );
+      todo.forEach((e, i) => {
+        e.digest = hashes[i]!.digest;
+        e.magic = hashes[i]!.magic;
+      });
+      layerEntries.forEach(checkLayer);
+    };
+    if (opts.deferLayerHashes && todo.reduce((n, e) => n + e.size, 0) >= DEFER_MIN_BYTES) {
+      layersVerified = hashAll();
+      // Awaited by the caller before anything is committed; never an unhandled rejection meanwhile.
+      layersVerified.catch(() => undefined);
+    } else {
+      await hashAll();
+    }
+  }
+  // Until the hashes are in, a deferred layer is what the config says it is.
+  const layers: LayerSource[] = layerEntries.map((e, i) => {
+    const digest = layersVerified ? diffIds[i]! : checkLayer(e, i);
     return { entry: e.name, dataOffset: e.dataOffset, digest, diffId: digest, size: e.size, mediaType: OCI_LAYER_TAR };
   });
   const configDesc = configDescriptor(config);
@@ -289,7 +348,7 @@ export async function readImageArtifact(path: string, format?: ArtifactFormat, o
     layers,
     repoTags: Array.isArray(m.RepoTags) ? (m.RepoTags as unknown[]).filter((t): t is string => typeof t === 'string') : [],
   };
-  return imageLayout(path, parts, onRead);
+  return { ...imageLayout(path, parts, onRead), ...(layersVerified ? { layersVerified } : {}) };
 }
 
 /** The image of `parts` with its layer bytes read from the artifact at `path` on demand. */
@@ -339,6 +398,11 @@ async function assertFile(path: string): Promise<void> {
   if (!st.isFile()) throw new ReleaseError('INVALID_INPUT', `image artifact ${path} is not a file`);
 }
 
+/** The layers as an image record lists them (without where they sit in the archive). */
+export function layerRecords(layers: LayerSource[]): LayerRecord[] {
+  return layers.map(({ digest, size, mediaType, diffId }) => ({ digest, size, mediaType, diffId }));
+}
+
 /** The digest a push would produce, without pushing: for reproducibility checks. Reads every byte. */
 export async function computeImage(
   artifact: { path: string; format?: ArtifactFormat },
@@ -356,6 +420,6 @@ export async function computeImage(
     mediaType: image.mediaType,
     manifest: image.manifest,
     config: image.config,
-    layers: image.layers.map(({ digest, size, mediaType, diffId }) => ({ digest, size, mediaType, diffId })),
+    layers: layerRecords(image.layers),
   };
 }

@@ -1,5 +1,6 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
+import { ReleaseError } from '@nixrel/core';
 import { TransientError } from './retry.js';
 
 /**
@@ -21,7 +22,12 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   body?: RequestBody;
   maxResponseBytes?: number;
-  timeoutMs?: number;
+  /** Hands the response body over chunk by chunk instead of keeping it (a layer read to be hashed); no size cap then. */
+  onBody?: (chunk: Buffer) => void;
+  /** Abandon the request after this long without a byte either way (default 60 s). */
+  idleTimeoutMs?: number;
+  /** Abandon the request if it is not answered in full within this time (default 30 min). */
+  deadlineMs?: number;
 }
 
 const agents = {
@@ -47,38 +53,53 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
 
   return new Promise<HttpResponse>((resolve, reject) => {
     let settled = false;
+    const idle = req.idleTimeoutMs ?? 60_000;
+    const deadline = req.deadlineMs ?? 30 * 60_000;
     const fail = (e: unknown) => {
       if (settled) return;
       settled = true;
+      clearTimeout(timer);
       reject(e instanceof TransientError ? e : new TransientError(`${where}: ${describe(e)}`));
     };
     const r = mod.request(url, { method: req.method, headers, agent: url.protocol === 'https:' ? agents.https : agents.http });
-    r.setTimeout(req.timeoutMs ?? 120_000, () => r.destroy(new Error('timed out')));
+    const abandon = (why: string) => {
+      fail(new TransientError(`${where}: ${why}`));
+      r.destroy();
+    };
+    r.setTimeout(idle, () => abandon(`no data sent or received for ${idle / 1000} s (NIXREL_REGISTRY_IDLE_TIMEOUT)`));
+    // The idle timeout never fires for a response trickled a byte at a time: the deadline does.
+    const timer = setTimeout(() => abandon(`not answered in full within ${deadline / 1000} s (NIXREL_REGISTRY_DEADLINE)`), deadline);
     r.on('error', fail);
     r.on('response', (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
-      let tooBig = false;
+      const streamed = req.onBody !== undefined && (res.statusCode ?? 0) < 300;
       res.on('data', (c: Buffer) => {
         size += c.length;
-        if (size > max) tooBig = true;
-        else chunks.push(c);
+        if (streamed) {
+          req.onBody!(c);
+          return;
+        }
+        chunks.push(c);
+        if (size > max && !settled) {
+          // Bodies read whole are manifests and JSON: one this large is not what was asked for.
+          settled = true;
+          clearTimeout(timer);
+          r.destroy();
+          reject(new ReleaseError('REGISTRY_ERROR', `${where}: response larger than ${max} bytes`));
+        }
       });
       res.on('aborted', () => fail(new TransientError(`${where}: response truncated`)));
       res.on('error', fail);
       res.on('end', () => {
         if (settled) return;
         const expected = res.headers['content-length'];
-        if (!res.complete || (expected !== undefined && req.method !== 'HEAD' && !tooBig && Number(expected) !== size)) {
+        if (!res.complete || (expected !== undefined && req.method !== 'HEAD' && Number(expected) !== size)) {
           fail(new TransientError(`${where}: response truncated (${size} of ${expected ?? '?'} bytes)`));
           return;
         }
-        if (tooBig) {
-          settled = true;
-          reject(new Error(`${where}: response larger than ${max} bytes`));
-          return;
-        }
         settled = true;
+        clearTimeout(timer);
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
       });
     });
@@ -107,6 +128,7 @@ export function httpRequest(req: HttpRequest): Promise<HttpResponse> {
         // A source failure is not transient: it is the archive, not the network.
         if (!settled) {
           settled = true;
+          clearTimeout(timer);
           r.destroy();
           reject(e);
         }

@@ -1,13 +1,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Logger, ReleaseError, sha256Digest, silentLogger, writeFileAtomic } from '@nixrel/core';
+import { pipeline } from 'node:stream/promises';
+import { type Logger, ReleaseError, sha256Digest, sha256File, silentLogger, writeFileAtomic } from '@nixrel/core';
+import { ioError } from './io-error.js';
+import { withLockFile } from './lock-file.js';
 import { type Descriptor, OCI_INDEX, REF_NAME_ANNOTATION } from './media-types.js';
-import { sleep } from './retry.js';
-import { type ImageStore, keyedMutex } from './store.js';
+import { type BlobState, type ImageStore, keyedMutex, type PutBlobOptions } from './store.js';
 
 /**
  * An OCI image layout directory (image-layout spec): `oci-layout`,
@@ -27,7 +28,6 @@ interface Index {
 
 const mutex = keyedMutex();
 const holding = new AsyncLocalStorage<string>();
-const STALE_LOCK_MS = 30_000;
 
 export class LayoutStore implements ImageStore {
   readonly name: string;
@@ -62,12 +62,12 @@ export class LayoutStore implements ImageStore {
     if (!existing.every(ours)) {
       throw new ReleaseError('INVALID_INPUT', `${this.dir} is not an OCI image layout (no oci-layout file) and is not empty`);
     }
-    await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
-    await writeFileAtomic(marker, JSON.stringify({ imageLayoutVersion: '1.0.0' }));
     try {
-      await stat(join(this.dir, 'index.json'));
-    } catch {
-      await this.writeIndex({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] });
+      await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
+      await writeFileAtomic(marker, JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+      if (!(await stat(join(this.dir, 'index.json')).catch(() => undefined))) await this.writeIndex({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] });
+    } catch (e) {
+      throw ioError(e, this.dir);
     }
   }
 
@@ -87,94 +87,88 @@ export class LayoutStore implements ImageStore {
     }
   }
 
-  private writeIndex(index: Index): Promise<void> {
-    return writeFileAtomic(join(this.dir, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
+  private async writeIndex(index: Index): Promise<void> {
+    const path = join(this.dir, 'index.json');
+    await writeFileAtomic(path, `${JSON.stringify(index, null, 2)}\n`).catch((e: unknown) => {
+      throw ioError(e, path);
+    });
   }
 
-  /**
-   * A lock file next to index.json holding the writer's pid. A lock whose
-   * process is gone (a killed run) is broken at once; any other after 30 s.
-   */
+  /** index.json is rewritten under a lock file next to it (see lock-file.ts), and this process's own mutex. */
   private async withIndexLock<T>(fn: () => Promise<T>): Promise<T> {
     if (holding.getStore() === this.dir) return fn();
     return mutex(this.dir, async () => {
       await this.ensure();
-      const lock = join(this.dir, 'index.json.lock');
-      for (;;) {
-        try {
-          const fh = await open(lock, 'wx');
-          await fh.writeFile(`${hostname()} ${process.pid}\n`);
-          await fh.close();
-          break;
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-          const st = await stat(lock).catch(() => undefined);
-          if (st && (Date.now() - st.mtimeMs > STALE_LOCK_MS || (await lockHolderIsGone(lock)))) {
-            this.logger.warn(`${lock}: breaking a stale lock`);
-            await rm(lock, { force: true });
-            continue;
-          }
-          await sleep(10 + Math.random() * 20);
-        }
-      }
-      try {
-        return await holding.run(this.dir, fn);
-      } finally {
-        await rm(lock, { force: true });
-      }
+      return withLockFile(join(this.dir, 'index.json.lock'), () => holding.run(this.dir, fn), { logger: this.logger });
     });
   }
 
+  /** A blob counts as present only if it hashes to its digest: a file deleted or damaged since it was written is written again. */
   async hasBlob(d: Descriptor): Promise<boolean> {
-    const st = await stat(this.blobPath(d.digest)).catch(() => undefined);
-    return st !== undefined && st.size === d.size;
+    return (await this.checkBlob(d)).state === 'ok';
+  }
+
+  async checkBlob(d: Descriptor): Promise<BlobState> {
+    const path = this.blobPath(d.digest);
+    const st = await stat(path).catch(() => undefined);
+    if (!st) return { state: 'missing' };
+    if (st.size !== d.size) return { state: 'corrupt', detail: `${path} has ${st.size} bytes, expected ${d.size}` };
+    const { digest } = await sha256File(path);
+    return digest === d.digest ? { state: 'ok' } : { state: 'corrupt', detail: `${path} hashes to ${digest}` };
+  }
+
+  async discardBlob(d: Descriptor): Promise<boolean> {
+    await rm(this.blobPath(d.digest), { force: true });
+    return true;
   }
 
   async mountBlob(): Promise<boolean> {
     return false;
   }
 
-  async putBlob(d: Descriptor, open: (attempt: number) => AsyncIterable<Uint8Array>, onBytes?: (n: number) => void): Promise<void> {
+  async putBlob(d: Descriptor, open: (attempt: number) => AsyncIterable<Uint8Array>, onBytes?: (n: number) => void, opts: PutBlobOptions = {}): Promise<void> {
     await this.ensure();
     const final = this.blobPath(d.digest);
     const tmp = `${final}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     const hash = createHash('sha256');
     let size = 0;
-    const out = createWriteStream(tmp);
-    try {
+    const hashed = async function* () {
       for await (const chunk of open(0)) {
         hash.update(chunk);
         size += chunk.length;
         onBytes?.(chunk.length);
-        if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', resolve));
+        yield chunk;
       }
-      await new Promise<void>((resolve, reject) => {
-        out.on('error', reject);
-        out.end(resolve);
-      });
+    };
+    try {
+      // pipeline ends both sides on any failure (a full disk included) and reports it here.
+      await pipeline(hashed(), createWriteStream(tmp));
       const digest = `sha256:${hash.digest('hex')}`;
       if (digest !== d.digest || size !== d.size) {
         throw new ReleaseError('DIGEST_MISMATCH', `blob ${d.digest}: the source yielded ${size} bytes hashing to ${digest}`);
       }
+      await opts.commitAfter;
       await rename(tmp, final);
     } catch (e) {
-      out.destroy();
       await rm(tmp, { force: true });
-      throw e;
+      throw ioError(e, tmp);
     }
   }
 
   async hasManifest(digest: string): Promise<boolean> {
     const index = await this.readIndex();
     if (!index.manifests.some((m) => m.digest === digest)) return false;
-    return (await stat(this.blobPath(digest)).catch(() => undefined)) !== undefined;
+    // A manifest blob deleted or damaged since is not there.
+    return (await this.getManifest(digest).catch(() => undefined)) !== undefined;
   }
 
   private async putBytes(bytes: Uint8Array): Promise<string> {
     const digest = sha256Digest(bytes);
     if (!(await this.hasBlob({ mediaType: '', digest, size: bytes.length }))) {
       await this.ensure();
-      await writeFileAtomic(this.blobPath(digest), bytes);
+      await writeFileAtomic(this.blobPath(digest), bytes).catch((e: unknown) => {
+        throw ioError(e, this.blobPath(digest));
+      });
     }
     return digest;
   }
@@ -253,17 +247,5 @@ export class LayoutStore implements ImageStore {
 
   exclusive<T>(_key: string, fn: () => Promise<T>): Promise<T> {
     return this.withIndexLock(fn);
-  }
-}
-
-/** True when the lock names a process on this host that no longer runs. */
-async function lockHolderIsGone(lock: string): Promise<boolean> {
-  const [host, pid] = (await readFile(lock, 'utf8').catch(() => '')).trim().split(' ');
-  if (host !== hostname() || !pid || !/^\d+$/.test(pid)) return false;
-  try {
-    process.kill(Number(pid), 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }

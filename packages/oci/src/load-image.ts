@@ -21,9 +21,10 @@ export interface LoadedImage {
   /** True when the image came from the cache: no byte of the artifact was read. */
   cached: boolean;
   /**
-   * Set when every layer was just hashed from a file that had not changed for
-   * a while: as long as the file keeps this identity, reading its layers
-   * again yields the bytes that were hashed.
+   * Set when every layer was just hashed (or is being hashed, see
+   * `image.layersVerified`) from a file that had not changed for a while: as
+   * long as the file keeps this identity, reading its layers again yields the
+   * bytes that were hashed.
    */
   hashedFile?: ArtifactIdentity;
 }
@@ -44,8 +45,19 @@ export async function loadImage(artifact: { path: string; format?: ArtifactForma
   const image = await readImageArtifact(artifact.path, artifact.format, opts);
   if (!cacheable(before, image.format, env) || isRacy(before)) return { image, cached: false };
   // Trusted (and remembered) only if the file did not change while it was read.
-  const after = await artifactIdentity(artifact.path).catch(() => undefined);
-  if (!after || !sameIdentity(before, after)) return { image, cached: false };
+  const unchanged = async () => {
+    const after = await artifactIdentity(artifact.path).catch(() => undefined);
+    return after !== undefined && sameIdentity(before, after);
+  };
+  if (image.layersVerified) {
+    // Still hashing: remembered once every layer matched, if the file stayed the same meanwhile.
+    image.layersVerified = image.layersVerified.then(async () => {
+      if (await unchanged()) await cache?.put(before, image);
+    });
+    image.layersVerified.catch(() => undefined);
+    return (await unchanged()) ? { image, cached: false, hashedFile: before } : { image, cached: false };
+  }
+  if (!(await unchanged())) return { image, cached: false };
   await cache?.put(before, image);
   return { image, cached: false, hashedFile: before };
 }

@@ -1,5 +1,6 @@
 import type { ArtifactFormat, PublishedImage } from '@nixrel/core';
 import { forEachBounded, ReleaseError, silentLogger } from '@nixrel/core';
+import { layerRecords } from './archive.js';
 import { configDescriptor, layerDescriptor } from './image.js';
 import { type ArtifactIdentity, artifactIdentity, sameIdentity } from './image-cache.js';
 import { type LoadOptions, loadImage } from './load-image.js';
@@ -13,6 +14,14 @@ export interface PushOptions extends RegistryOptions, Pick<LoadOptions, 'cache' 
   tags?: string[];
   /** Parallel uploads when layers can be read by byte range (uncompressed archive on disk). */
   concurrency?: number;
+  /** Registry: read back and hash every blob already there instead of trusting a HEAD (a layout always does). Default: NIXREL_REGISTRY_VERIFY_BLOBS=1. */
+  verifyBlobs?: boolean;
+}
+
+
+/** Whether registry blobs are read back and hashed rather than trusted from a HEAD request. */
+export function fullBlobChecks(opts: { env?: NodeJS.ProcessEnv }, explicit?: boolean): boolean {
+  return explicit ?? (opts.env ?? process.env).NIXREL_REGISTRY_VERIFY_BLOBS === '1';
 }
 
 /** Fails, before any manifest is written, when the artifact is no longer the file whose layers were hashed. */
@@ -37,7 +46,8 @@ export async function pushImage(artifact: { path: string; format?: ArtifactForma
   const logger = opts.logger ?? silentLogger;
   const { store, ref } = openStore(target, opts);
   const tags = [...new Set([...(ref.tag ? [ref.tag] : []), ...(opts.tags ?? [])])];
-  const { image, cached, hashedFile } = await loadImage(artifact, { ...opts, logger });
+  // To a registry, the layers of a large archive on disk are uploaded while they are hashed; nothing is committed before the hashes are in.
+  const { image, cached, hashedFile } = await loadImage(artifact, { ...opts, logger, deferLayerHashes: ref.kind === 'registry' });
   if (ref.digest && ref.digest !== image.digest) {
     throw new ReleaseError('DIGEST_MISMATCH', `${target} names ${ref.digest} but ${artifact.path} is ${image.digest}`);
   }
@@ -52,10 +62,21 @@ export async function pushImage(artifact: { path: string; format?: ArtifactForma
   });
   const blobs: Descriptor[] = [config, ...[...layerIndex.keys()].map((d) => layerDescriptor(d, image.layers[layerIndex.get(d)!]!.size))];
   const missing: Descriptor[] = [];
+  const damaged: Descriptor[] = [];
   const [manifestPresent] = await Promise.all([
     store.hasManifest(image.digest),
     forEachBounded(blobs, 8, async (d) => {
-      if (!(await store.hasBlob(d)) && !(await store.mountBlob(d))) missing.push(d);
+      const found = await store.checkBlob(d, { full: fullBlobChecks(opts, opts.verifyBlobs) });
+      if (found.state === 'ok') return;
+      if (found.state === 'corrupt') {
+        // A damaged copy (a file changed on disk, a registry's storage) is stored again, then checked again.
+        logger.warn(`${store.name}: blob ${d.digest} is damaged (${found.detail}); storing it again`);
+        if (!(await store.discardBlob(d))) {
+          throw new ReleaseError('DIGEST_MISMATCH', `${store.name} holds a damaged copy of blob ${d.digest} (${found.detail}) and refuses to delete it; its operator must remove it`);
+        }
+        damaged.push(d);
+      } else if (await store.mountBlob(d)) return;
+      missing.push(d);
     }, 'blob checks'),
   ]);
   const skipped = blobs.length - missing.length;
@@ -70,10 +91,6 @@ export async function pushImage(artifact: { path: string; format?: ArtifactForma
 
   // Largest first: the longest upload bounds the wall time.
   const missingLayers = missing.filter((d) => d.digest !== config.digest).sort((a, b) => b.size - a.size);
-  if (missing.some((d) => d.digest === config.digest)) {
-    await putBytes(store, config, image.config);
-    bytesUploaded += config.size;
-  }
   // Each layer byte is hashed once per push: here when it came from the cache,
   // by the store while uploading; else it was hashed moments ago, and a file
   // that kept its identity (checked below) still holds those bytes.
@@ -81,7 +98,7 @@ export async function pushImage(artifact: { path: string; format?: ArtifactForma
   const upload = async (d: Descriptor, first?: AsyncIterable<Uint8Array>) => {
     const index = layerIndex.get(d.digest)!;
     logger.debug(`uploading layer ${index} ${d.digest} (${d.size} bytes)`);
-    await store.putBlob(d, (attempt) => (attempt === 0 && first ? first : image.openLayer(index)), progress(d), { sourceChecked });
+    await store.putBlob(d, (attempt) => (attempt === 0 && first ? first : image.openLayer(index)), progress(d), { sourceChecked, commitAfter: image.layersVerified });
     bytesUploaded += d.size;
   };
   try {
@@ -93,10 +110,24 @@ export async function pushImage(artifact: { path: string; format?: ArtifactForma
       for await (const { index, body } of image.streamLayers([...byIndex.keys()])) await upload(byIndex.get(index)!, body);
     }
   } catch (e) {
+    // A layer that is not what its config says stops the uploads: that is the error to report.
+    await image.layersVerified;
     await assertUnchanged(artifact.path, hashedFile, e);
     throw e;
   }
+  // Every layer, uploaded or already there, hashed to its diff_id before anything refers to it.
+  await image.layersVerified;
   if (missingLayers.length > 0) await assertUnchanged(artifact.path, hashedFile);
+  if (missing.some((d) => d.digest === config.digest)) {
+    await putBytes(store, config, image.config);
+    bytesUploaded += config.size;
+  }
+  await forEachBounded(damaged, 4, async (d) => {
+    const again = await store.checkBlob(d, { full: true });
+    if (again.state !== 'ok') {
+      throw new ReleaseError('DIGEST_MISMATCH', `${store.name} still holds a damaged copy of blob ${d.digest} after it was stored again (${again.state === 'corrupt' ? again.detail : 'missing'}); its operator must remove it`);
+    }
+  });
 
   // A manifest already there (same digest, same bytes) is not sent again.
   if (!manifestPresent) await store.putManifest(image.digest, image.manifest, image.mediaType, { root: true });
@@ -107,7 +138,7 @@ export async function pushImage(artifact: { path: string; format?: ArtifactForma
     digest: image.digest,
     mediaType: image.mediaType,
     configDigest: image.configDigest,
-    layers: image.layers.map(({ digest, size, mediaType, diffId }) => ({ digest, size, mediaType, diffId })),
+    layers: layerRecords(image.layers),
     tags,
     layerEncoding: 'uncompressed',
     bytesUploaded,

@@ -1,4 +1,4 @@
-import { isSha256Digest, isValidRepositoryPath, isValidTag, ReleaseError } from '@nixrel/core';
+import { isSha256Digest, isValidRepositoryPath, isValidTag, ReleaseError, registerSecret } from '@nixrel/core';
 
 /** A parsed image reference: a repository in a registry, or an OCI layout directory. */
 export type ImageRef =
@@ -11,12 +11,34 @@ function invalid(ref: string, why: string): ReleaseError {
   return new ReleaseError('INVALID_INPUT', `invalid image reference "${ref}": ${why}`);
 }
 
+/** `user:password@` (or `token@`) before the host, with or without a URL scheme. */
+const USERINFO = /^((?:[a-z][a-z0-9+.-]*:\/\/)?)([^/@]*)@(?=[^/]*(?:\/|$))/i;
+
+/**
+ * Credentials never travel in a reference: a reference ends up in logs, shell
+ * history, release.json and the page. Refused without echoing them.
+ */
+function refuseCredentials(ref: string): void {
+  const m = USERINFO.exec(ref);
+  if (!m) return;
+  const userinfo = m[2]!;
+  registerSecret(userinfo);
+  const colon = userinfo.indexOf(':');
+  if (colon >= 0 && colon < userinfo.length - 1) registerSecret(userinfo.slice(colon + 1));
+  const shown = `${m[1]}***@${ref.slice(m[0].length)}`;
+  throw new ReleaseError(
+    'INVALID_INPUT',
+    `invalid image reference "${shown}": credentials do not belong in a reference; put them in a docker config (docker login, ~/.docker/config.json or $DOCKER_CONFIG), a containers auth file (REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json) or, for ghcr.io, GITHUB_TOKEN`,
+  );
+}
+
 /**
  * `oci:<dir>[:<tag>|@<digest>]` or `<host>[:port]/<repo>[:<tag>][@<digest>]`.
  * The host is required: images are always pushed somewhere explicit.
  */
 export function parseImageRef(ref: string): ImageRef {
   if (typeof ref !== 'string' || ref.length === 0) throw invalid(String(ref), 'empty');
+  if (!ref.startsWith('oci:')) refuseCredentials(ref);
   let rest = ref;
   let digest: string | undefined;
   const at = rest.lastIndexOf('@');

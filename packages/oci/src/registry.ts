@@ -1,10 +1,14 @@
 import { createHash } from 'node:crypto';
-import { type Logger, ReleaseError, registerSecret, sha256Digest, silentLogger } from '@nixrel/core';
+import { chmod, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isReleaseError, type Logger, ReleaseError, registerSecret, sha256Digest, silentLogger } from '@nixrel/core';
 import { basicAuth, type Challenge, type Credentials, findCredentials, parseChallenge } from './auth.js';
 import { type HttpResponse, header, httpRequest, type RequestBody } from './http.js';
+import { withLockFile } from './lock-file.js';
 import { type Descriptor, MANIFEST_ACCEPT, OCI_INDEX } from './media-types.js';
 import { parseRetryAfter, type RetryPolicy, retryPolicy, TransientError, withRetry } from './retry.js';
-import { type ImageStore, keyedMutex } from './store.js';
+import { type BlobState, type ImageStore, keyedMutex, type PutBlobOptions } from './store.js';
 
 export interface RegistryOptions {
   logger?: Logger;
@@ -12,7 +16,8 @@ export interface RegistryOptions {
   insecure?: boolean;
   authFile?: string;
   env?: NodeJS.ProcessEnv;
-  retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  /** Attempts, backoff, waiting budget and timeouts (see retry.ts); the environment's NIXREL_REGISTRY_* settings apply under these. */
+  retry?: Partial<RetryPolicy>;
   onProgress?: (p: { layer: string; bytes: number; total: number }) => void;
 }
 
@@ -40,6 +45,7 @@ interface Req {
   /** A body, or a function making a fresh one (so a request can be resent after an auth challenge). */
   body?: RequestBody | (() => RequestBody);
   maxResponseBytes?: number;
+  onBody?: (chunk: Buffer) => void;
 }
 
 /** One registry host: authentication (anonymous, basic, bearer tokens with scopes) and retries. */
@@ -58,7 +64,11 @@ export class RegistryClient {
     const insecure = opts.insecure ?? LOOPBACK.test(host);
     this.base = `${insecure ? 'http' : 'https'}://${host}`;
     this.logger = opts.logger ?? silentLogger;
-    this.policy = retryPolicy(opts.retry);
+    this.policy = retryPolicy(opts.retry, opts.env ?? process.env);
+  }
+
+  timeouts(): { idleTimeoutMs: number; deadlineMs: number } {
+    return { idleTimeoutMs: this.policy.idleTimeoutMs, deadlineMs: this.policy.deadlineMs };
   }
 
   private async credentials(): Promise<Credentials | undefined> {
@@ -99,7 +109,7 @@ export class RegistryClient {
       this.policy,
       `token request to ${url.host}`,
       async () => {
-        const r = await httpRequest({ method: 'GET', url, headers: creds ? { Authorization: basicAuth(creds) } : {} });
+        const r = await httpRequest({ method: 'GET', url, headers: creds ? { Authorization: basicAuth(creds) } : {}, ...this.timeouts() });
         if (r.status >= 500 || r.status === 429) throw new TransientError(`token server ${url.host}: ${errorText(r)}`, parseRetryAfter(r.headers['retry-after']));
         return r;
       },
@@ -136,6 +146,8 @@ export class RegistryClient {
         headers: { ...req.headers, ...(auth ? { Authorization: auth } : {}) },
         body: makeBody(),
         maxResponseBytes: req.maxResponseBytes,
+        onBody: req.onBody,
+        ...this.timeouts(),
       });
     };
     let res = await send();
@@ -193,10 +205,11 @@ const mutex = keyedMutex();
 
 /**
  * Passes `source` through, hashing it, and holds back the last chunk until the
- * bytes are known to match `d`: a source that does not (a changed file) fails
- * the upload before the registry has the whole body, so it can never commit
- * it. With `hash` false (the caller hashed these bytes already) only the size
- * is checked. Reports what was sent in `sink`.
+ * bytes are known to match `d` (and `commitAfter` resolved): a source that
+ * does not match (a changed file, a layer that is not what its config says)
+ * fails the upload before the registry has the whole body, so it can never
+ * commit it. With `hash` false (the caller hashed these bytes already) only
+ * the size is checked. Reports what was sent in `sink`.
  */
 async function* verified(
   source: AsyncIterable<Uint8Array>,
@@ -204,6 +217,7 @@ async function* verified(
   hash: boolean,
   sink: { bytes: number },
   onBytes?: (n: number) => void,
+  commitAfter?: Promise<void>,
 ): AsyncGenerator<Uint8Array> {
   const h = hash ? createHash('sha256') : undefined;
   let held: Uint8Array | undefined;
@@ -221,6 +235,7 @@ async function* verified(
   if (digest !== d.digest || sink.bytes !== d.size) {
     throw new ReleaseError('DIGEST_MISMATCH', `blob ${d.digest}: the source yielded ${sink.bytes} bytes hashing to ${digest}; it changed since it was read`);
   }
+  await commitAfter;
   if (held) {
     onBytes?.(held.length);
     yield held;
@@ -281,12 +296,7 @@ export class RegistryStore implements ImageStore {
     return false;
   }
 
-  async putBlob(
-    d: Descriptor,
-    open: (attempt: number) => AsyncIterable<Uint8Array>,
-    onBytes?: (n: number) => void,
-    opts: { sourceChecked?: boolean } = {},
-  ): Promise<void> {
+  async putBlob(d: Descriptor, open: (attempt: number) => AsyncIterable<Uint8Array>, onBytes?: (n: number) => void, opts: PutBlobOptions = {}): Promise<void> {
     const what = `uploading blob ${d.digest}`;
     await withRetry(
       this.client.policy,
@@ -297,17 +307,26 @@ export class RegistryStore implements ImageStore {
         const location = header(start, 'location');
         if (!location) throw new ReleaseError('REGISTRY_ERROR', `registry ${this.client.host} started an upload without a Location`);
         // The Location already carries the session state; the digest is appended (monolithic PUT).
-        const url = new URL(location, this.client.base);
+        const session = new URL(location, this.client.base);
+        const url = new URL(session);
         url.searchParams.set('digest', d.digest);
         const sent = { bytes: 0 };
-        const res = await this.client.attempt({
-          method: 'PUT',
-          path: url,
-          scopes: this.push,
-          what,
-          headers: { 'Content-Type': 'application/octet-stream' },
-          body: { size: d.size, stream: verified(open(attempt - 1), d, !opts.sourceChecked, sent, onBytes) },
-        });
+        let res: HttpResponse;
+        try {
+          res = await this.client.attempt({
+            method: 'PUT',
+            path: url,
+            scopes: this.push,
+            what,
+            headers: { 'Content-Type': 'application/octet-stream' },
+            body: { size: d.size, stream: verified(open(attempt - 1), d, !opts.sourceChecked, sent, onBytes, opts.commitAfter) },
+          });
+        } catch (e) {
+          // Abandoned for good (the source, not the network): ask the registry to drop the half-received
+          // session (best effort: it may still be taking it in; registries expire unfinished uploads anyway).
+          if (!(e instanceof TransientError)) await this.client.attempt({ method: 'DELETE', path: session, scopes: this.push, what: `cancelling upload of ${d.digest}` }).catch(() => undefined);
+          throw e;
+        }
         if (res.status !== 201) {
           if (res.status === 400 || res.status === 404) {
             // Corrupted or cut in transit (the source itself hashed right): start over.
@@ -380,26 +399,84 @@ export class RegistryStore implements ImageStore {
     );
   }
 
+  /** One GET of a blob, following redirects to the storage backend (no auth there). */
+  private async fetchBlob(digest: string, opts: { maxBytes?: number; onBody?: (chunk: Buffer) => void }): Promise<HttpResponse> {
+    const what = `reading blob ${digest}`;
+    let res = await this.client.attempt({ method: 'GET', path: this.v2(`blobs/${digest}`), scopes: this.pull, what, maxResponseBytes: opts.maxBytes, onBody: opts.onBody });
+    for (let hops = 0; hops < 3 && [301, 302, 303, 307, 308].includes(res.status); hops++) {
+      const location = header(res, 'location');
+      if (!location) break;
+      res = await httpRequest({ method: 'GET', url: new URL(location, this.client.base), maxResponseBytes: opts.maxBytes, onBody: opts.onBody, ...this.client.timeouts() });
+    }
+    if (res.status === 404) throw new ReleaseError('NOT_FOUND', `blob ${digest} not found in ${this.name}`);
+    if (res.status !== 200) throw this.client.fail(res, what);
+    return res;
+  }
+
   async getBlob(digest: string, maxBytes: number): Promise<Buffer> {
     return withRetry(
       this.client.policy,
       `reading blob ${this.name}@${digest}`,
       async () => {
-        let res = await this.client.attempt({ method: 'GET', path: this.v2(`blobs/${digest}`), scopes: this.pull, what: `reading blob ${digest}`, maxResponseBytes: maxBytes });
-        // Registries may redirect blob reads to their storage backend (no auth there).
-        for (let hops = 0; hops < 3 && [301, 302, 303, 307, 308].includes(res.status); hops++) {
-          const location = header(res, 'location');
-          if (!location) break;
-          res = await httpRequest({ method: 'GET', url: new URL(location, this.client.base), maxResponseBytes: maxBytes });
-        }
-        if (res.status === 404) throw new ReleaseError('NOT_FOUND', `blob ${digest} not found in ${this.name}`);
-        if (res.status !== 200) throw this.client.fail(res, `reading blob ${digest}`);
+        const res = await this.fetchBlob(digest, { maxBytes });
         const got = sha256Digest(res.body);
         if (got !== digest) throw new TransientError(`blob ${digest} read back as ${got}`);
         return res.body;
       },
       this.logger,
     );
+  }
+
+  async checkBlob(d: Descriptor, opts: { full?: boolean } = {}): Promise<BlobState> {
+    try {
+      if (!(await this.hasBlob(d))) return { state: 'missing' };
+    } catch (e) {
+      if (isReleaseError(e, 'DIGEST_MISMATCH')) return { state: 'corrupt', detail: e.message };
+      throw e;
+    }
+    if (!opts.full) return { state: 'ok' };
+    // Read back whole and hashed, streamed: a layer may be larger than memory.
+    let last = '';
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let h = createHash('sha256');
+      let size = 0;
+      try {
+        await withRetry(
+          this.client.policy,
+          `reading blob ${this.name}@${d.digest}`,
+          () => {
+            // Each attempt hashes from the first byte.
+            h = createHash('sha256');
+            size = 0;
+            return this.fetchBlob(d.digest, {
+              onBody: (c) => {
+                size += c.length;
+                h.update(c);
+              },
+            });
+          },
+          this.logger,
+        );
+      } catch (e) {
+        if (isReleaseError(e, 'NOT_FOUND')) return { state: 'missing' };
+        throw e;
+      }
+      const got = `sha256:${h.digest('hex')}`;
+      if (got === d.digest && size === d.size) return { state: 'ok' };
+      last = `registry ${this.client.host} served ${size} bytes hashing to ${got} for blob ${d.digest} of ${d.size} bytes`;
+    }
+    return { state: 'corrupt', detail: last };
+  }
+
+  async discardBlob(d: Descriptor): Promise<boolean> {
+    try {
+      const res = await this.client.request({ method: 'DELETE', path: this.v2(`blobs/${d.digest}`), scopes: [`repository:${this.repository}:delete`, ...this.push], what: `deleting blob ${d.digest}` });
+      return res.status === 202 || res.status === 404;
+    } catch (e) {
+      // Not allowed to delete: the caller reports who must.
+      if (isReleaseError(e, 'AUTH_ERROR')) return false;
+      throw e;
+    }
   }
 
   async listTags(): Promise<string[]> {
@@ -426,8 +503,21 @@ export class RegistryStore implements ImageStore {
     return index.manifests ?? [];
   }
 
+  /**
+   * Read-modify-write of a tag or index, serialised within this process and
+   * between processes of this machine (a lock file in the temp directory).
+   * Registries have no compare-and-swap on tags: writers on other machines
+   * are not held off (ADR 0007).
+   */
   exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    return mutex(`${this.name}#${key}`, fn);
+    const id = `${this.name}#${key}`;
+    return mutex(id, async () => {
+      const dir = join(tmpdir(), 'nixrel-registry-locks');
+      // Shared by every user of the machine, like /tmp itself (umask would narrow the mode given to mkdir).
+      await mkdir(dir, { recursive: true });
+      await chmod(dir, 0o1777).catch(() => undefined);
+      return withLockFile(join(dir, `${createHash('sha256').update(id).digest('hex').slice(0, 32)}.lock`), fn, { logger: this.logger });
+    });
   }
 }
 

@@ -12,6 +12,14 @@ export interface ImageStore {
   readonly name: string;
   readonly logger: Logger;
   hasBlob(d: Descriptor): Promise<boolean>;
+  /**
+   * Whether the store holds the blob whole. A layout always reads and hashes
+   * it; a registry answers from a HEAD request (presence, size, digest
+   * header) unless `full`, which reads the blob back and hashes it.
+   */
+  checkBlob(d: Descriptor, opts?: { full?: boolean }): Promise<BlobState>;
+  /** Removes a damaged blob so it can be stored again; false when the store refuses. */
+  discardBlob(d: Descriptor): Promise<boolean>;
   /** Makes the blob present without uploading it (cross-repo mount); false when not possible. */
   mountBlob(d: Descriptor): Promise<boolean>;
   /**
@@ -19,9 +27,10 @@ export interface ImageStore {
    * each retry), checking them against `d` on the way. `sourceChecked` says the
    * caller hashed these very bytes already; a registry then leaves the check
    * to its own digest verification, a layout (which nothing else checks) does
-   * it anyway.
+   * it anyway. `commitAfter` holds the blob back, its last bytes unsent, until
+   * the promise resolves, and abandons it if the promise rejects.
    */
-  putBlob(d: Descriptor, open: (attempt: number) => AsyncIterable<Uint8Array>, onBytes?: (n: number) => void, opts?: { sourceChecked?: boolean }): Promise<void>;
+  putBlob(d: Descriptor, open: (attempt: number) => AsyncIterable<Uint8Array>, onBytes?: (n: number) => void, opts?: PutBlobOptions): Promise<void>;
   /** True when the manifest with this digest is there (in a layout: listed in index.json). */
   hasManifest(digest: string): Promise<boolean>;
   /** `ref` is a digest or a tag; `root` makes a layout list the manifest in index.json. */
@@ -35,6 +44,18 @@ export interface ImageStore {
   referrers(digest: string, artifactType?: string): Promise<Descriptor[] | undefined>;
   /** Runs `fn` with the store-wide lock for `key` (read-modify-write of shared indexes). */
   exclusive<T>(key: string, fn: () => Promise<T>): Promise<T>;
+}
+
+export interface PutBlobOptions {
+  sourceChecked?: boolean;
+  commitAfter?: Promise<void>;
+}
+
+export type BlobState = { state: 'ok' } | { state: 'missing' } | { state: 'corrupt'; detail: string };
+
+/** Bytes already in memory (a config, a manifest) as the source `putBlob` reads. */
+export async function* bytesOf(data: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield data;
 }
 
 /** Serialises async work per key inside this process. */

@@ -18,19 +18,33 @@ export async function checkTagsFree(store: ImageStore, digest: string, tags: str
   return todo;
 }
 
-/** Adds tags to a manifest already in the store. Only after blobs and manifest are in place. */
+/**
+ * Adds tags to a manifest already in the store; only after blobs and manifest
+ * are in place. Tag writes to one repository are serialised (in this process,
+ * and between processes of this machine); under that lock each tag is
+ * checked just before it is written and read back after, so of two racing
+ * pushes one wins and the other ends in CONFLICT naming both digests.
+ */
 export async function tagManifest(store: ImageStore, digest: string, tags: string[]): Promise<void> {
-  const todo = await checkTagsFree(store, digest, [...new Set(tags)]);
-  if (todo.length === 0) return;
-  const manifest = await store.getManifest(digest);
-  if (!manifest) throw new ReleaseError('NOT_FOUND', `manifest ${store.name}@${digest} not found; cannot tag it`);
-  for (const tag of todo) {
-    await store.putManifest(tag, manifest.bytes, manifest.mediaType);
-    const now = await store.resolve(tag);
-    if (now?.digest !== digest) {
-      throw new ReleaseError('CONFLICT', `tag ${store.name}:${tag} was set to ${now?.digest ?? 'nothing'} by another writer while tagging ${digest}`);
+  const wanted = [...new Set(tags)];
+  if (wanted.length === 0) return;
+  await store.exclusive('tags', async () => {
+    const todo = await checkTagsFree(store, digest, wanted);
+    if (todo.length === 0) return;
+    const manifest = await store.getManifest(digest);
+    if (!manifest) throw new ReleaseError('NOT_FOUND', `manifest ${store.name}@${digest} not found; cannot tag it`);
+    for (const tag of todo) {
+      const before = await store.resolve(tag);
+      if (before && before.digest !== digest) {
+        throw new ReleaseError('CONFLICT', `tag ${store.name}:${tag} was set to ${before.digest} by another writer just before it was to point at ${digest}; tags are never moved`);
+      }
+      await store.putManifest(tag, manifest.bytes, manifest.mediaType);
+      const now = await store.resolve(tag);
+      if (now?.digest !== digest) {
+        throw new ReleaseError('CONFLICT', `tag ${store.name}:${tag} was set to ${now?.digest ?? 'nothing'} by another writer while it was being pointed at ${digest}`);
+      }
     }
-  }
+  });
 }
 
 /** Adds tags to `<repo>@sha256:…`; a tag on the same digest is a no-op, on another digest a CONFLICT. */

@@ -26,23 +26,48 @@ export interface TarHandlers {
 const BLOCK = 512;
 const decoder = new TextDecoder();
 
+/** Limits on what a header can make the reader hold: names and extended-header records. */
+export const TAR_LIMITS = {
+  /** Longest entry or link name, in bytes (Linux PATH_MAX is 4096). */
+  nameBytes: 4096,
+  /** Largest PAX or GNU long-name entry. */
+  metaBytes: 64 << 10,
+};
+
 function cString(buf: Uint8Array, start: number, len: number): string {
   let end = start;
   while (end < start + len && buf[end] !== 0) end++;
   return decoder.decode(buf.subarray(start, end));
 }
 
-function parseNumber(buf: Uint8Array, start: number, len: number, what: string, where: string): number {
-  // GNU base-256 encoding for values that do not fit in octal.
-  if ((buf[start]! & 0x80) !== 0) {
-    let v = buf[start]! & 0x7f;
-    for (let i = start + 1; i < start + len; i++) v = v * 256 + buf[i]!;
+/**
+ * A numeric header field: octal text (NUL/space padded), or GNU base-256
+ * for values that do not fit. Negative, non-numeric and values beyond what
+ * a double holds exactly are refused: such a header is corrupt or hostile.
+ * Returns a reason string instead of a number when the field is bad.
+ */
+function parseNumber(buf: Uint8Array, start: number, len: number): number | string {
+  const first = buf[start]!;
+  if (first === 0xff) return 'negative base-256 value';
+  if (first === 0x80) {
+    let v = 0;
+    for (let i = start + 1; i < start + len; i++) {
+      v = v * 256 + buf[i]!;
+      if (v > Number.MAX_SAFE_INTEGER) return 'base-256 value too large';
+    }
     return v;
   }
-  const text = cString(buf, start, len).trim();
+  let text = '';
+  for (let i = start; i < start + len; i++) {
+    const b = buf[i]!;
+    if (b === 0) break;
+    text += String.fromCharCode(b);
+  }
+  text = text.trim();
   if (text === '') return 0;
-  if (!/^[0-7]+$/.test(text)) throw new ReleaseError('ARCHIVE_ERROR', `${where}: corrupt tar header (${what} "${text}")`);
-  return Number.parseInt(text, 8);
+  if (!/^[0-7]+$/.test(text)) return `not an octal number: "${text.replace(/[^\x20-\x7e]/g, '?')}"`;
+  const v = Number.parseInt(text, 8);
+  return Number.isSafeInteger(v) ? v : 'value too large';
 }
 
 function checksumOk(block: Uint8Array, stored: number): boolean {
@@ -56,18 +81,22 @@ function checksumOk(block: Uint8Array, stored: number): boolean {
   return stored === unsigned || stored === signed;
 }
 
-function parsePax(data: Uint8Array): Record<string, string> {
+/** PAX records, `<decimal length> <key>=<value>\n`, lengths counted in bytes; a reason string when malformed. */
+function parsePax(data: Uint8Array): Record<string, string> | string {
   const out: Record<string, string> = {};
-  const text = Buffer.from(data).toString('utf8');
   let i = 0;
-  while (i < text.length) {
-    const space = text.indexOf(' ', i);
-    if (space < 0) break;
-    const len = Number.parseInt(text.slice(i, space), 10);
-    if (!(len > 0)) break;
-    const record = text.slice(space + 1, i + len - 1);
-    const eq = record.indexOf('=');
-    if (eq > 0) out[record.slice(0, eq)] = record.slice(eq + 1);
+  while (i < data.length) {
+    // Padding NULs after the last record are tolerated.
+    if (data[i] === 0) break;
+    let j = i;
+    while (j < data.length && j - i < 12 && data[j]! >= 0x30 && data[j]! <= 0x39) j++;
+    if (j === i || data[j] !== 0x20) return `bad record length at offset ${i}`;
+    const len = Number(decoder.decode(data.subarray(i, j)));
+    if (len < j - i + 3 || i + len > data.length || data[i + len - 1] !== 0x0a) return `record at offset ${i} has a bad length (${len})`;
+    const record = data.subarray(j + 1, i + len - 1);
+    const eq = record.indexOf(0x3d);
+    if (eq <= 0) return `record at offset ${i} has no key=value`;
+    out[decoder.decode(record.subarray(0, eq))] = decoder.decode(record.subarray(eq + 1));
     i += len;
   }
   return out;
@@ -84,9 +113,8 @@ export class TarScanner {
   private remaining = 0;
   private padding = 0;
   private current: TarEntry | undefined;
-  private meta: { type: string; chunks: Uint8Array[] } | undefined;
+  private meta: { type: string; offset: number; chunks: Uint8Array[] } | undefined;
   private pending: { path?: string; linkpath?: string; size?: number } = {};
-  private zeroBlocks = 0;
 
   constructor(
     private readonly where: string,
@@ -137,6 +165,7 @@ export class TarScanner {
   write(chunk: Uint8Array): void {
     let i = 0;
     while (i < chunk.length) {
+      const before = i;
       switch (this.state) {
         case 'done':
           // Anything after the end-of-archive marker is record padding.
@@ -175,6 +204,8 @@ export class TarScanner {
           break;
         }
       }
+      // Every step consumes input: a header that could stall the reader is a bug, never a hang.
+      if (i <= before && !this.finished) throw new ReleaseError('INTERNAL', `${this.where}: tar reader made no progress at byte ${this.position}`);
     }
   }
 
@@ -185,23 +216,27 @@ export class TarScanner {
     }
   }
 
+  private corrupt(offset: number, name: string, why: string): ReleaseError {
+    return new ReleaseError('ARCHIVE_ERROR', `${this.where}: corrupt tar header at byte ${offset}${name ? ` (entry "${name}")` : ''}: ${why}`);
+  }
+
   private onHeader(): void {
     const h = this.header;
     if (h.every((b) => b === 0)) {
-      this.zeroBlocks++;
       // Two zero blocks end the archive; accept one, as GNU tar does.
-      this.state = this.zeroBlocks >= 1 ? 'done' : 'header';
+      this.state = 'done';
       return;
     }
     const offset = this.position - BLOCK;
-    const stored = parseNumber(h, 148, 8, 'checksum', this.where);
-    if (!checksumOk(h, stored)) {
-      throw new ReleaseError('ARCHIVE_ERROR', `${this.where}: corrupt tar archive (bad header checksum at byte ${offset})`);
-    }
-    const type = String.fromCharCode(h[156]! || 0x30);
-    let size = parseNumber(h, 124, 12, 'size', this.where);
-    const magic = cString(h, 257, 6);
     let name = cString(h, 0, 100);
+    const stored = parseNumber(h, 148, 8);
+    if (typeof stored === 'string') throw this.corrupt(offset, name, `checksum field ${stored}`);
+    if (!checksumOk(h, stored)) throw this.corrupt(offset, name, 'bad header checksum');
+    const type = String.fromCharCode(h[156]! || 0x30);
+    const headerSize = parseNumber(h, 124, 12);
+    if (typeof headerSize === 'string') throw this.corrupt(offset, name, `size field ${headerSize}`);
+    let size = headerSize;
+    const magic = cString(h, 257, 6);
     if (magic === 'ustar' && h[263] === 0x30) {
       const prefix = cString(h, 345, 155);
       if (prefix) name = `${prefix}/${name}`;
@@ -209,19 +244,25 @@ export class TarScanner {
     let linkname = cString(h, 157, 100);
 
     if (type === 'x' || type === 'g' || type === 'L' || type === 'K') {
-      this.meta = { type, chunks: [] };
-      if (size > 1 << 20) throw new ReleaseError('ARCHIVE_ERROR', `${this.where}: tar metadata entry of ${size} bytes at byte ${offset} is too large`);
+      if (size > TAR_LIMITS.metaBytes) throw this.corrupt(offset, name, `extended header of ${size} bytes (at most ${TAR_LIMITS.metaBytes} allowed)`);
+      this.meta = { type, offset, chunks: [] };
       this.remaining = size;
       this.state = 'meta';
       if (size === 0) this.onDataEnd();
       return;
     }
-    if (this.pending.path !== undefined) name = this.pending.path;
-    if (this.pending.linkpath !== undefined) linkname = this.pending.linkpath;
-    if (this.pending.size !== undefined) size = this.pending.size;
+    const pending = this.pending;
     this.pending = {};
-    // Directories and links carry no data whatever the header says.
-    if (type === '5' || type === '1' || type === '2') size = 0;
+    if (pending.path !== undefined) name = pending.path;
+    if (pending.linkpath !== undefined) linkname = pending.linkpath;
+    if (pending.size !== undefined) size = pending.size;
+    if (name === '') throw this.corrupt(offset, name, 'empty entry name');
+    if (Buffer.byteLength(name) > TAR_LIMITS.nameBytes || Buffer.byteLength(linkname) > TAR_LIMITS.nameBytes) {
+      throw this.corrupt(offset, name.slice(0, 200), `name longer than ${TAR_LIMITS.nameBytes} bytes`);
+    }
+    // Links, devices, directories and FIFOs carry no data whatever the header says.
+    if ('123456'.includes(type)) size = 0;
+    if (this.position + size > Number.MAX_SAFE_INTEGER) throw this.corrupt(offset, name, `size ${size} runs past any possible archive`);
     this.current = { name, type, size, linkname, dataOffset: this.position };
     this.handlers.entry(this.current);
     this.remaining = size;
@@ -229,23 +270,38 @@ export class TarScanner {
     if (size === 0) this.onDataEnd();
   }
 
+  private applyMeta(meta: { type: string; offset: number; chunks: Uint8Array[] }): number {
+    const data = Buffer.concat(meta.chunks);
+    if (meta.type === 'x' || meta.type === 'g') {
+      const pax = parsePax(data);
+      if (typeof pax === 'string') throw this.corrupt(meta.offset, '', `malformed PAX header: ${pax}`);
+      // Global headers ('g') set defaults for the rest of the archive; none of their keys matter here.
+      if (meta.type === 'x') {
+        if (pax.path !== undefined) this.pending.path = pax.path;
+        if (pax.linkpath !== undefined) this.pending.linkpath = pax.linkpath;
+        if (pax.size !== undefined) {
+          const size = /^\d{1,16}$/.test(pax.size) ? Number(pax.size) : Number.NaN;
+          if (!Number.isSafeInteger(size)) throw this.corrupt(meta.offset, pax.path ?? '', `PAX size "${pax.size.slice(0, 40)}" is not a byte count`);
+          this.pending.size = size;
+        }
+      }
+    } else {
+      const text = cString(data, 0, data.length);
+      if (meta.type === 'L') this.pending.path = text;
+      else this.pending.linkpath = text;
+    }
+    for (const value of [this.pending.path, this.pending.linkpath]) {
+      if (value?.includes('\0')) throw this.corrupt(meta.offset, '', 'NUL byte in an extended name');
+    }
+    return data.length;
+  }
+
   private onDataEnd(): void {
     let size: number;
     if (this.state === 'meta') {
       const meta = this.meta!;
       this.meta = undefined;
-      const data = Buffer.concat(meta.chunks);
-      size = data.length;
-      if (meta.type === 'x') {
-        const pax = parsePax(data);
-        if (pax.path !== undefined) this.pending.path = pax.path;
-        if (pax.linkpath !== undefined) this.pending.linkpath = pax.linkpath;
-        if (pax.size !== undefined) this.pending.size = Number(pax.size);
-      } else if (meta.type === 'L') {
-        this.pending.path = cString(data, 0, data.length);
-      } else if (meta.type === 'K') {
-        this.pending.linkpath = cString(data, 0, data.length);
-      }
+      size = this.applyMeta(meta);
     } else {
       const entry = this.current!;
       size = entry.size;

@@ -68,8 +68,8 @@ describe('reproducibility: an independent rebuild of every image', () => {
       expect(image.reproducibility, image.name).toMatchObject({ match: true, rebuiltDigest: image.digest, differingLayers: [] });
     }
     const html = await readFile(join(result.page, 'index.html'), 'utf8');
-    expect(html.match(/<span class="badge ok">reproducible<\/span>/g)?.length).toBe(3);
-    expect(html).not.toContain('<span class="badge no">differs</span>');
+    expect(html.match(/<span class="chip passed">reproduced<\/span>/g)?.length).toBe(3);
+    expect(html).not.toContain('<span class="chip failed">rebuild differs</span>');
     // The rebuild used a store of its own and removed it: the main store gained no `.check` outputs.
     for (const image of manifest.images) expect(await exists(`${image.outPath}.check`)).toBe(false);
   });
@@ -115,7 +115,9 @@ describe('reproducibility: an independent rebuild of every image', () => {
     for (const image of manifest.images.filter((i) => i.name !== 'noisy')) expect(image.reproducibility?.match, image.name).toBe(true);
 
     const html = await readFile(join(result.page, 'index.html'), 'utf8');
-    expect(html).toContain('<span class="badge no">differs</span>');
+    // The image whose rebuild differs is marked, and its entry starts open.
+    expect(html).toContain('<span class="chip failed">rebuild differs</span>');
+    expect(html).toMatch(/<details class="image problem" id="image-noisy" open>/);
     const layer = differing[0]!;
     expect(html).toContain(`layer ${layer.index} (${layer.storePath}): expected ${layer.expected}, rebuilt `);
 

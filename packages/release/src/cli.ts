@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createLogger, describeFailure, ReleaseError } from '@nixrel/core';
 import type { CliContext, Command } from './cli-context.js';
 
-const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
+const COMMANDS: Record<string, () => Promise<{ run: Command; USAGE: string }>> = {
   images: () => import('./commands/images.js'),
   'new-image': () => import('./commands/new-image.js'),
   build: () => import('./commands/build.js'),
@@ -20,11 +20,12 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   'attest-all': () => import('./commands/attest-all.js'),
   collect: () => import('./commands/collect.js'),
   reproduce: () => import('./commands/reproduce.js'),
+  diff: () => import('./commands/diff.js'),
 };
 
 // `pnpm release <sub>` arrives as `release <sub> ...`; a bare `pnpm release` (or
 // one followed by flags) is the full release.
-const RELEASE_SUBCOMMANDS = new Set(['build', 'push', 'sbom', 'attest', 'plan', 'image', 'attest-all', 'collect', 'reproduce']);
+const RELEASE_SUBCOMMANDS = new Set(['build', 'push', 'sbom', 'attest', 'plan', 'image', 'attest-all', 'collect', 'reproduce', 'diff']);
 
 function findRepoRoot(start: string): string {
   let dir = resolve(start);
@@ -44,6 +45,15 @@ export async function main(argv: string[]): Promise<number> {
     const load = word ? COMMANDS[word] : undefined;
     if (!word || !load) {
       throw new ReleaseError('USAGE', `unknown command "${word ?? ''}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
+    }
+    if (word === 'release' && rest[0] && !rest[0].startsWith('-')) {
+      throw new ReleaseError('USAGE', `unknown subcommand "${rest[0]}" of pnpm release; subcommands: ${[...RELEASE_SUBCOMMANDS].join(', ')}`);
+    }
+    if (rest.includes('--help') || rest.includes('-h')) {
+      const { USAGE } = await load();
+      const subcommands = word === 'release' ? `\nsubcommands: ${[...RELEASE_SUBCOMMANDS].join(', ')} (pnpm release <subcommand> --help)` : '';
+      process.stdout.write(`${USAGE}${subcommands}\n`);
+      return 0;
     }
     const ctx: CliContext = {
       repoRoot: findRepoRoot(process.env.INIT_CWD ?? process.cwd()),

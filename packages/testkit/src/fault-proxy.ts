@@ -3,11 +3,13 @@ import type { AddressInfo, Socket } from 'node:net';
 
 /**
  * A loopback reverse proxy in front of a registry that injects faults on a
- * seeded, deterministic share of requests: 500s, 429 with Retry-After,
- * connections reset in the middle of a request body (an upload cut short),
- * and responses truncated after their headers.
+ * seeded, deterministic share of requests: 500s, 429 with Retry-After (of
+ * any length, a day included), connections reset in the middle of a request
+ * body (an upload cut short), responses truncated after their headers,
+ * responses trickled a byte at a time, and responses that stall after their
+ * headers.
  */
-export type Fault = '500' | '429' | 'reset' | 'truncate';
+export type Fault = '500' | '429' | 'reset' | 'truncate' | 'trickle' | 'stall';
 
 export interface FaultProxyOptions {
   /** host:port of the registry behind the proxy. */
@@ -16,7 +18,10 @@ export interface FaultProxyOptions {
   rate?: number;
   seed?: number;
   faults?: Fault[];
+  /** The Retry-After of injected 429s, in seconds (default 1). */
   retryAfterSeconds?: number;
+  /** Pause between the bytes of a trickled response (default 100 ms). */
+  trickleMs?: number;
   /** Stop injecting after this many faults. */
   maxFaults?: number;
   /** Only requests for which this returns true may be faulted. */
@@ -50,7 +55,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   const random = prng(opts.seed ?? 1);
   const rate = opts.rate ?? 0.2;
   const kinds = opts.faults ?? ['500', '429', 'reset', 'truncate'];
-  const stats: FaultProxy['stats'] = { requests: 0, faults: { '500': 0, '429': 0, reset: 0, truncate: 0 } };
+  const stats: FaultProxy['stats'] = { requests: 0, faults: { '500': 0, '429': 0, reset: 0, truncate: 0, trickle: 0, stall: 0 } };
   const [upHost, upPort] = opts.upstream.split(':');
   let self = '';
 
@@ -61,6 +66,32 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
         const headers = { ...upRes.headers };
         if (typeof headers.location === 'string') headers.location = headers.location.replace(`//${opts.upstream}`, `//${self}`);
         res.writeHead(upRes.statusCode ?? 502, headers);
+        if (fault === 'stall') {
+          // Headers, then silence: only an idle timeout ends this.
+          res.flushHeaders();
+          upRes.resume();
+          return;
+        }
+        if (fault === 'trickle') {
+          // The whole body, one byte per tick: never idle, never done in time.
+          res.flushHeaders();
+          const chunks: Buffer[] = [];
+          upRes.on('data', (c: Buffer) => chunks.push(c));
+          upRes.on('end', () => {
+            const body = Buffer.concat(chunks);
+            let i = 0;
+            const tick = setInterval(() => {
+              if (i >= body.length || res.destroyed) {
+                clearInterval(tick);
+                res.end();
+                return;
+              }
+              res.write(body.subarray(i, ++i));
+            }, opts.trickleMs ?? 100);
+            res.on('close', () => clearInterval(tick));
+          });
+          return;
+        }
         if (fault !== 'truncate') {
           upRes.pipe(res);
           return;

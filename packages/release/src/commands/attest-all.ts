@@ -10,7 +10,7 @@ import { prepareRelease, withVersion } from '../release-context.js';
 import { releaseSigner } from '../signer.js';
 import { parseStepArgs, releaseOptions } from './release-args.js';
 
-const USAGE = 'usage: pnpm release attest-all --version V [--collection C] [--registry REF] [signer flags] [--json]';
+export const USAGE = 'usage: pnpm release attest-all --version V [--collection C] [--registry REF] [signer flags] [--json]';
 
 export const run: Command = async (args, ctx) => {
   const values = parseStepArgs(args, USAGE);

@@ -17,7 +17,7 @@ import { type Command, parseCommandArgs } from '../cli-context.js';
 import { chooseSigner, SIGNER_FLAGS } from '../signer.js';
 import { attestImage } from '../stages/attest.js';
 
-const USAGE =
+export const USAGE =
   'usage: pnpm release attest <image-ref@sha256:…> --sbom FILE [--provenance FILE] [--signer keyless|key] ' +
   '[--fulcio-url URL] [--rekor-url URL] [--tsa-url URL] [--trusted-root FILE] [--identity-token T] ' +
   '[--identity-token-file F] [--key FILE] [--out DIR] [--timeout SECONDS] [--json]';

@@ -2,7 +2,7 @@ import { loadCatalog, selectByFlags } from '../catalog.js';
 import { type Command, parseCommandArgs } from '../cli-context.js';
 import { buildImages } from '../stages/build.js';
 
-const USAGE = 'usage: pnpm release build --collection <name> [--images a,b] [--rebuild] [--json]';
+export const USAGE = 'usage: pnpm release build --collection <name> [--images a,b] [--rebuild] [--json]';
 
 /** Builds images with Nix and prints each artifact (store path, format, metadata). */
 export const run: Command = async (args, ctx) => {

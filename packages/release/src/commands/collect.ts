@@ -9,7 +9,7 @@ import { prepareRelease, withVersion } from '../release-context.js';
 import { finishRelease } from '../stages/finish.js';
 import { parseStepArgs, releaseOptions } from './release-args.js';
 
-const USAGE = 'usage: pnpm release collect --version V [--collection C] [--registry REF] [--out DIR] [--json]';
+export const USAGE = 'usage: pnpm release collect --version V [--collection C] [--registry REF] [--out DIR] [--json]';
 
 export const run: Command = async (args, ctx) => {
   const values = parseStepArgs(args, USAGE);

@@ -10,7 +10,7 @@ import { prepareRelease, withVersion } from '../release-context.js';
 import { buildRelease } from '../stages/build.js';
 import { parseReleaseArgs, releaseOptions } from './release-args.js';
 
-const USAGE = 'usage: pnpm release image <name> --version V [--collection C] [--registry REF] [--json]';
+export const USAGE = 'usage: pnpm release image <name> --version V [--collection C] [--registry REF] [--json]';
 
 export const run: Command = async (args, ctx) => {
   const { values, positionals } = parseReleaseArgs(args, USAGE);

@@ -2,7 +2,7 @@ import { currentNixSystem } from '@nixrel/nix';
 import { loadCatalog, selectImages } from '../catalog.js';
 import { type Command, parseCommandArgs } from '../cli-context.js';
 
-const USAGE = 'usage: pnpm images [--collection <name>] [--json]';
+export const USAGE = 'usage: pnpm images [--collection <name>] [--json]';
 
 /** Lists the catalog from the package.json files alone: no Nix evaluation. */
 export const run: Command = async (args, ctx) => {

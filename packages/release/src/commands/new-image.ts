@@ -5,7 +5,7 @@ import { assertImageName, ReleaseError, toJson } from '@nixrel/core';
 import { COLLECTIONS, loadCatalog } from '../catalog.js';
 import { type Command, parseCommandArgs } from '../cli-context.js';
 
-const USAGE = 'usage: pnpm new-image <name> [--collection example|sbomify] [--from <package attribute>] [--description <text>] [--json]';
+export const USAGE = 'usage: pnpm new-image <name> [--collection example|sbomify] [--from <package attribute>] [--description <text>] [--json]';
 
 /**
  * The default collection is `example`: it builds offline with Nix alone, so a

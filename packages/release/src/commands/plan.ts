@@ -10,7 +10,7 @@ import { evaluateImages } from '../stages/build.js';
 import { resolveVersion } from '../versioning.js';
 import { parseReleaseArgs, releaseOptions } from './release-args.js';
 
-const USAGE = 'usage: pnpm release plan [--collection C] [--images a,b] [--registry REF] [--version V] [--json]';
+export const USAGE = 'usage: pnpm release plan [--collection C] [--images a,b] [--registry REF] [--version V] [--json]';
 
 export const run: Command = async (args, ctx) => {
   const { values, positionals } = parseReleaseArgs(args, USAGE);

@@ -9,7 +9,7 @@ import { type ArtifactFormat, ReleaseError, toJson } from '@nixrel/core';
 import { pushImage } from '@nixrel/oci';
 import { type Command, parseCommandArgs } from '../cli-context.js';
 
-const USAGE = 'usage: pnpm release push <artifact> <target> [--tag T]... [--format docker-archive|docker-archive+gzip|docker-stream] [--insecure] [--json]';
+export const USAGE = 'usage: pnpm release push <artifact> <target> [--tag T]... [--format docker-archive|docker-archive+gzip|docker-stream] [--insecure] [--json]';
 
 const FLAGS = {
     tag: { type: 'string', multiple: true },

@@ -12,7 +12,7 @@ import { buildRelease } from '../stages/build.js';
 import { resolveVersion } from '../versioning.js';
 import { parseReleaseArgs, releaseOptions } from './release-args.js';
 
-const USAGE =
+export const USAGE =
   'usage: pnpm release [--collection C] [--images a,b] [--registry REF] [--signer keyless|key] [--key FILE] ' +
   '[--fulcio-url URL] [--rekor-url URL] [--tsa-url URL] [--trusted-root FILE] [--identity-token T | --identity-token-file F] ' +
   '[--certificate-identity ID | --certificate-identity-regexp RE] [--certificate-oidc-issuer ISS] ' +

@@ -15,7 +15,7 @@ import { reproduceImage } from '../stages/reproduce.js';
 import { readPointer } from '../state.js';
 import { DEFAULT_COLLECTION } from './release-args.js';
 
-const USAGE = 'usage: pnpm release reproduce [--manifest FILE] [--collection C] [--json]';
+export const USAGE = 'usage: pnpm release reproduce [--manifest FILE] [--collection C] [--json]';
 const FLAGS = { manifest: { type: 'string' }, collection: { type: 'string' }, json: { type: 'boolean' } } as const;
 
 export const run: Command = async (args, ctx) => {

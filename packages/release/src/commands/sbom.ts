@@ -6,7 +6,7 @@ import { type CliContext, type Command, parseCommandArgs } from '../cli-context.
 import { readSourceInfo } from '../source.js';
 import { buildImages } from '../stages/build.js';
 
-const USAGE = 'usage: pnpm release sbom --collection <name> [--images a,b] [--out DIR] [--json]';
+export const USAGE = 'usage: pnpm release sbom --collection <name> [--images a,b] [--out DIR] [--json]';
 const DEFAULT_OUT = '.release/sbom';
 
 function percent(share: number): string {

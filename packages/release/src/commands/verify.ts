@@ -28,7 +28,7 @@ import { IMAGE_PREDICATE_TYPES, ReleaseError, toJson, type VerificationPolicy } 
 import { type CliContext, type Command, parseCommandArgs } from '../cli-context.js';
 import { type ImageVerificationResult, verifyImageAttestations, verifyReleaseBundles } from '../stages/verify.js';
 
-const USAGE =
+export const USAGE =
   'usage: pnpm verify <image-ref> [--type slsaprovenance1|cyclonedx|sign|<uri>]... ' +
   '(--certificate-identity ID | --certificate-identity-regexp RE) --certificate-oidc-issuer URL [--trusted-root FILE] | --key FILE [--json]\n' +
   '       pnpm verify --manifest release.json [--trusted-root FILE] [--json]';

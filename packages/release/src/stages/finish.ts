@@ -6,7 +6,7 @@
  * then release.json (in the state directory, next to the files it names),
  * the page rendered aside, the collection tag on every image, and last the
  * page moved into place whole. Each step is idempotent, so a killed run can
- * redo them.
+ * redo them. release.json carries the diff against the previous release.
  */
 import { existsSync } from 'node:fs';
 import { copyFile, cp, mkdir, readFile, rename, rm } from 'node:fs/promises';
@@ -24,6 +24,7 @@ import {
   writeFileAtomic,
 } from '@nixrel/core';
 import { addTags, resolveImage } from '@nixrel/oci';
+import { recordDiff } from '../diff/record-diff.js';
 import { imageRepository, type ReleaseContext, type ReleaseOptions, type ReleaseResult } from '../release-context.js';
 import { assembleManifest } from '../release-manifest.js';
 import type { SignerChoice } from '../signer.js';
@@ -157,6 +158,9 @@ export async function finishRelease(ctx: ReleaseContext, records: ImageRecord[],
   // The manifest lists the collection tag the images get once all of this is written.
   const tagged = records.map((r) => (r.tags.includes(ctx.version) ? r : { ...r, tags: [...r.tags, ctx.version] }));
   const manifest = releaseManifest(ctx, tagged, publicKeyPath);
+  // What changed since the previous release kept here, stored beside release.json for the page.
+  const previous = await recordDiff(ctx.stateRoot, state.dir, manifest);
+  if (previous) manifest.previous = previous;
   const manifestPath = join(state.dir, 'release.json');
   const manifestText = await writeManifestIfChanged(manifestPath, manifest);
   const staging = (await pageShows(pageDir, manifestText)) ? undefined : await renderPageAside(ctx, manifestPath);

@@ -3,7 +3,7 @@
  * component tag (tags are only ever added, never moved).
  */
 import type { ImageArtifact, ImageRecord, PublishedImage } from '@nixrel/core';
-import { pushImage, type RegistryOptions } from '@nixrel/oci';
+import { checkImageBlobs, describeBlobProblems, pushImage, type RegistryOptions } from '@nixrel/oci';
 import { imageRepository } from '../release-context.js';
 import { componentTag } from '../versioning.js';
 import type { Stage } from './stage.js';
@@ -21,6 +21,17 @@ export async function publishImage(
   });
 }
 
+/**
+ * On resume: whether the image an earlier run published is still whole in the
+ * target (manifest, config and layers present and hashing to their digests);
+ * if not, the caller publishes it again, which stores the damaged blobs anew.
+ */
+export async function stillPublished(repository: string, digest: string, opts: RegistryOptions): Promise<boolean> {
+  const check = await checkImageBlobs(repository, digest, opts);
+  if (!check.ok) opts.logger?.warn(`${check.image} is no longer whole, publishing it again: ${describeBlobProblems(check).join('; ')}`);
+  return check.ok;
+}
+
 export function recordPublished(record: ImageRecord, published: PublishedImage): void {
   record.repository = published.repository;
   record.digest = published.digest;
@@ -33,6 +44,8 @@ export function recordPublished(record: ImageRecord, published: PublishedImage):
 export const publishStage: Stage<ImageArtifact> = {
   name: 'publish',
   inputs: (ctx, record, artifact) => ({ outPath: artifact.outPath, repository: imageRepository(ctx.registry, record.name) }),
+  // A resumed release publishes again an image that is no longer whole in the target.
+  outputsPresent: (ctx, record) => (record.digest ? stillPublished(imageRepository(ctx.registry, record.name), record.digest, ctx.registryOptions) : false),
   async run(ctx, record, artifact) {
     const { progress } = ctx.opts;
     const tag = componentTag(record.name, record.version, ctx.source.commit);

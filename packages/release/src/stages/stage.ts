@@ -17,7 +17,7 @@ export interface Stage<In> {
   /** Progress was reported before the stage ran for every image at once (the Nix build). */
   readonly reportedByCaller?: boolean;
   /** The files it wrote are still there (checked only when the inputs are unchanged); default yes. */
-  outputsPresent?(ctx: ReleaseContext, record: ImageRecord): boolean;
+  outputsPresent?(ctx: ReleaseContext, record: ImageRecord): boolean | Promise<boolean>;
   /** Does the work, updating the record; 'unchanged' when the record was already right (nothing is written). */
   run(ctx: ReleaseContext, record: ImageRecord, input: In, hash: string): Promise<'unchanged' | undefined>;
   /** Runs after the record is written: throws when what the stage recorded refuses the release. */
@@ -27,7 +27,7 @@ export interface Stage<In> {
 /** Runs one stage for one image, unless its inputs are unchanged, and persists the record. */
 export async function runStage<In>(ctx: ReleaseContext, stage: Stage<In>, record: ImageRecord, input: In): Promise<void> {
   const hash = inputHash(stage.inputs(ctx, record, input));
-  const skip = !stage.recheck && stageIsCurrent(record, stage.name, hash) && (stage.outputsPresent?.(ctx, record) ?? true);
+  const skip = !stage.recheck && stageIsCurrent(record, stage.name, hash) && ((await stage.outputsPresent?.(ctx, record)) ?? true);
   if (!skip) {
     if (!stage.reportedByCaller) ctx.opts.progress.stage(record.name, stage.name);
     if ((await stage.run(ctx, record, input, hash)) !== 'unchanged') {

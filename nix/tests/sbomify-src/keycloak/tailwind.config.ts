@@ -1,0 +1,2 @@
+// Fixture: the theme build reads this config.
+export default { content: [] }
