@@ -53,13 +53,14 @@ describe('pnpm release diff on two real example releases', () => {
     const diff = JSON.parse((await cli(['release', 'diff', 'example-v1', 'example-v2', '--json'])).stdout) as ReleaseDiff;
     const closure = diff.images.find((i) => i.name === 'hello')!.closureSize!;
     const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
+    const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
     const grow = closure.to - closure.from;
     const rows = [
       ['IMAGE', 'CHANGE', 'VERSION', 'DIGEST', 'COMPONENTS', 'CLOSURE', 'LAYERS'],
       ['greeter', 'removed', '1.0.0', short(image(one, 'greeter').digest), '-', '-', '-'],
       ['hello', 'changed', '2.12.1', `${short(h1.digest)} -> ${short(h2.digest)}`, '+1', `+${grow < 1024 ? `${grow} B` : kib(grow)}`, '+1'],
       ['toolbox', 'changed', '0.9 -> 1.0', `${short(t1.digest)} -> ${short(t2.digest)}`, '~1', '=', '='],
-      ['x', 'added', '2.12.1', short(image(two, 'x').digest), '2 new', '-', '-'],
+      ['x', 'added', '2.12.1', short(image(two, 'x').digest), '3 new', '-', '-'],
     ];
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
     const table = rows.map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd());
@@ -74,8 +75,8 @@ describe('pnpm release diff on two real example releases', () => {
         `  digest      ${h1.digest} -> ${h2.digest}`,
         '  component   + libgreet 0.3.1',
         '  licence     + MIT AND Apache-2.0',
-        `  closure     ${kib(closure.from)} -> ${kib(closure.to)} (+${grow} bytes)`,
-        '  layers      3 -> 4',
+        `  closure     ${mib(closure.from)} -> ${mib(closure.to)} (+${grow} bytes)`,
+        '  layers      4 -> 5',
         '  tag         + example-v2',
         `  tag         + ${tagOf(two, 'hello')}`,
         '  tag         - example-v1',
@@ -106,7 +107,7 @@ describe('pnpm release diff on two real example releases', () => {
     const hello = byVersion.images[1]!;
     expect(hello.components).toEqual({ added: [expect.objectContaining({ name: 'libgreet', version: '0.3.1' })], removed: [], changed: [] });
     expect(hello.licences).toEqual({ added: ['MIT AND Apache-2.0'], removed: [] });
-    expect(hello.layers).toEqual({ from: 3, to: 4 });
+    expect(hello.layers).toEqual({ from: 4, to: 5 });
     expect(byVersion.images[2]!.components.changed).toEqual([expect.objectContaining({ name: 'toolbox', from: '0.9', to: '1.0' })]);
 
     // GNU tar writes the pack; the diff reads release.json, SBOMs and provenance from it.
