@@ -6,7 +6,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -235,6 +235,32 @@ describe.concurrent('pnpm release with bad input', { timeout: 120_000 }, () => {
       expect(existsSync(join(dir, '.release', version, 'release.json'))).toBe(false);
       expect(existsSync(join(dir, 'site'))).toBe(false);
     });
+  });
+
+  describe('corrupt state files', () => {
+    it('a record that is not one is refused naming the file and the fix, without a stack; the fix works; a cut-short release.json is written again', async () => {
+      const dir = await repo();
+      const ns = 'corrupt';
+      const version = 'example-v1-corrupt.1';
+      const args = ['--registry', `${registry.url}/${ns}`, '--version', version, '--json'];
+      await expectReleased(await release(dir, args), registry.url, ns);
+      const record = join(dir, '.release', version, 'images', 'hello.json');
+      for (const text of ['[]', '{}', '{"name": "hel']) {
+        await writeFile(record, text);
+        const r = await release(dir, args);
+        expect(r.code, r.stderr).toBe(EXIT_CODES.SCHEMA_INVALID);
+        expect(r.stderr).toContain(`image record ${record} is not valid`);
+        expect(r.stderr).toContain(`delete ${record} and run the same command again`);
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+      }
+      await rm(record);
+      await expectReleased(await release(dir, args), registry.url, ns);
+      const manifest = join(dir, '.release', version, 'release.json');
+      const whole = await readFile(manifest, 'utf8');
+      await writeFile(manifest, whole.slice(0, 100));
+      await expectReleased(await release(dir, args), registry.url, ns);
+      expect(JSON.parse(await readFile(manifest, 'utf8')).version).toBe(version);
+    }, 240_000);
   });
 
   describe('two releases of one version at once', () => {

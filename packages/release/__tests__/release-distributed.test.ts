@@ -178,7 +178,7 @@ describe('the release split into CI jobs', () => {
       { cwd: collector, env: releaseEnv() },
     );
     expect(verified.code, verified.stderr).toBe(0);
-  });
+  }, 180_000);
 
   it('collect refuses a state where an image never went through attest-all, and publishes nothing', async () => {
     const runner = await checkout();

@@ -64,6 +64,10 @@ describe('pnpm release sbom', () => {
     expect(printed).toMatch(/^hello: \d+ components -> .*hello\.cdx\.json/);
     expect(printed).toMatch(/licence \d+%, purl 100%, hash 100%, supplier \d+%, version \d+%/);
     expect(printed).toMatch(/NTIA minimum elements/);
+
+    // A directory the tool wrote (it carries the marker) is written again.
+    await run(['--collection', 'example', '--images', 'hello', '--out', dir], context().ctx);
+    expect((await readdir(dir)).sort()).toEqual(['.nixrel-output', 'hello.cdx.json', 'toolbox.cdx.json']);
   }, 60_000);
 
   test.each([

@@ -82,7 +82,14 @@ async function writeManifestIfChanged(path: string, manifest: ReleaseManifest): 
   const text = toJson(manifest);
   if (existsSync(path)) {
     const previous = await readFile(path, 'utf8');
-    const withoutDate = (t: string) => JSON.stringify({ ...(JSON.parse(t) as object), date: undefined });
+    // A previous file cut short (a crash, a full disk) is not the same manifest: it is written again.
+    const withoutDate = (t: string) => {
+      try {
+        return JSON.stringify({ ...(JSON.parse(t) as object), date: undefined });
+      } catch {
+        return undefined;
+      }
+    };
     if (withoutDate(previous) === withoutDate(text)) return previous;
   }
   validateManifest(manifest, 'the assembled release manifest');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type ImageRecord, ReleaseError, type ReproducibilityRecord } from '@nixrel/core';
-import { runNix } from '@nixrel/nix';
+import { parseNixJson, runNix } from '@nixrel/nix';
 import { computeImage } from '@nixrel/oci';
 import type { Stage } from './stage.js';
 
@@ -38,7 +38,7 @@ export async function reproduceImage(
     const what = `nix build --store ${store} ${installable}`;
     const { stdout } = await runNix(['build', '--json', '--no-link', '--store', store, installable], { ...opts, what });
     // Another output path than the release's means other inputs (another checkout): it is compared all the same.
-    const rebuilt = (JSON.parse(stdout) as { outputs: { out?: string } }[])[0]?.outputs.out;
+    const rebuilt = parseNixJson<{ outputs: { out?: string } }[]>(stdout, what)[0]?.outputs.out;
     if (!rebuilt) throw new ReleaseError('NIX_ERROR', `${what} printed no output path`);
     const image = await computeImage({ path: join(store, rebuilt), format: record.format });
     const storePaths = layerStorePaths(image.config);
