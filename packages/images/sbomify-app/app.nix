@@ -23,7 +23,7 @@ let
 
   # Every package of the virtualenv but sbomify itself installs from its wheel
   # (uv2nix patches compiled wheels against nixpkgs' manylinux libraries), so
-  # no build fixes are needed (docs/adr/0007). One that would build from its
+  # no build fixes are needed (docs/adr/0010). One that would build from its
   # sdist fails here by name: it needs a fix in this file first.
   fromSdist = builtins.filter (p: p.pname != "sbomify" && p.passthru.format != "wheel")
     (pythonSet.resolveVirtualEnv runtimeDeps);

@@ -507,7 +507,7 @@ export class RegistryStore implements ImageStore {
    * Read-modify-write of a tag or index, serialised within this process and
    * between processes of this machine (a lock file in the temp directory).
    * Registries have no compare-and-swap on tags: writers on other machines
-   * are not held off (ADR 0007).
+   * are not held off (ADR 0008).
    */
   exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const id = `${this.name}#${key}`;
