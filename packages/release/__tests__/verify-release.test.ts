@@ -365,7 +365,7 @@ describe('forged releases fail, each with its own message', () => {
     try {
       await expectForgery(
         ['--manifest', keyless.manifestPath, ...keylessPolicy()],
-        [{ image: 'hello', id: 'blobs', detail: new RegExp(`layer ${index} ${layer.digest} hashes to sha256:[0-9a-f]{64} \\(${layer.size} bytes; the manifest says ${layer.size}\\)`) }],
+        [{ image: 'hello', id: 'blobs', detail: new RegExp(`layer ${layer.digest}: corrupt \\(registry \\S+ served ${layer.size} bytes hashing to sha256:[0-9a-f]{64} for blob ${layer.digest} of ${layer.size} bytes\\)`) }],
       );
     } finally {
       await writeFile(blob, original);
