@@ -517,4 +517,29 @@ describe('pnpm page verifies before it renders', () => {
     await expect(readFile(join(forgedOut, 'index.html'))).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(page(['--manifest', copy.manifestPath, '--out', forgedOut], context().ctx)).rejects.toMatchObject({ code: 'USAGE' });
   });
+
+  test('a page rendered from a tampered release never says "verified" for what fails', async () => {
+    const copy = await copyOf(keyless.manifestPath);
+    const hello = copy.manifest.images.find((i) => i.name === 'hello')!;
+    const bom = JSON.parse(await readFile(join(copy.dir, hello.sbom!.path), 'utf8'));
+    bom.components = bom.components.slice(1);
+    const text = JSON.stringify(bom, null, 2);
+    await writeFile(join(copy.dir, hello.sbom!.path), text);
+    hello.sbom!.digest = digestOf(text);
+    await save(copy.manifestPath, copy.manifest);
+    const out = join(work, 'page-tampered');
+    const { ctx, out: printed } = context();
+    await page(['--manifest', copy.manifestPath, '--out', out, ...keylessPolicy()], ctx);
+    expect(printed.join('\n')).toMatch(/verification checks FAILED/);
+    const html = await readFile(join(out, 'index.html'), 'utf8');
+    // The summary: not every image verified, and hello's chip says it failed.
+    expect(html).toMatch(/class="big verified-some"/);
+    const chips = [...html.matchAll(/<li class="chip (\w[\w-]*)"><a href="#[^"]+">([^<]+)<\/a>/g)].map((m) => [m[2], m[1]]);
+    expect(Object.fromEntries(chips)).toEqual({ greeter: 'passed', hello: 'failed', toolbox: 'passed' });
+    // hello's entry lists the failed binding check and opens itself.
+    const entry = html.slice(html.indexOf('<span class="name">hello</span>') - 200, html.indexOf('<span class="name">toolbox</span>'));
+    expect(entry).toMatch(/<details[^>]*open/);
+    expect(entry).toMatch(/<li class="check failed">[^]*SBOM file sbom\/hello\.cdx\.json differs from the SBOM in the signed attestation/);
+    expect(entry).not.toMatch(/<span class="chip passed">/);
+  });
 });
