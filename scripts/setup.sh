@@ -2,6 +2,7 @@
 # Installs everything the release and the tests need on Debian or Ubuntu, then
 # installs the workspace and builds it. Safe to run again. Elsewhere, or
 # without root or sudo, it says exactly what to install and exits.
+# `--plan` prints the system packages it would want and the browser, and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +32,12 @@ elif [ "$distro" = ubuntu ]; then
 else
   APT_PACKAGES+=(chromium)
   browser=/usr/bin/chromium
+fi
+
+if [ "${1:-}" = --plan ]; then
+  echo "apt: ${APT_PACKAGES[*]}"
+  echo "browser: $browser"
+  exit 0
 fi
 
 missing=()
