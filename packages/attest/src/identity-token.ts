@@ -21,6 +21,12 @@ export interface IdentityToken {
   issuer: string;
   subject: string;
   expiresAt?: Date;
+  /**
+   * GitHub's `job_workflow_ref` (`owner/repo/.github/workflows/attest.yml@refs/heads/main`):
+   * the workflow that runs the job, a reusable one included. Fulcio names it in the
+   * certificate; GITHUB_WORKFLOW_REF names the caller instead.
+   */
+  jobWorkflowRef?: string;
   /** Asks the same source again: present where the source can hand out another token. */
   renew?: () => Promise<IdentityToken>;
 }
@@ -60,7 +66,8 @@ export function inspectIdentityToken(token: string, source: IdentityTokenSource,
   if (expiresAt && expiresAt.getTime() <= now.getTime()) {
     throw new ReleaseError('IDENTITY_TOKEN_ERROR', `identity token from ${source} (issuer ${issuer}) expired at ${expiresAt.toISOString()}`);
   }
-  return { token: token.trim(), source, issuer, subject, ...(expiresAt ? { expiresAt } : {}) };
+  const jobWorkflowRef = typeof claims.job_workflow_ref === 'string' ? claims.job_workflow_ref : undefined;
+  return { token: token.trim(), source, issuer, subject, ...(expiresAt ? { expiresAt } : {}), ...(jobWorkflowRef ? { jobWorkflowRef } : {}) };
 }
 
 async function fromGitHubActions(env: Record<string, string | undefined>, audience: string, timeoutMs: number): Promise<string> {

@@ -173,7 +173,10 @@ describe('the release split into CI jobs', () => {
     for (const image of manifest.images) {
       const provenance = await readFile(join(collector, '.release', version, image.provenance!.path), 'utf8');
       for (const rev of revs) expect(provenance).not.toContain(rev);
+      // builder.id names the signing workflow (the certificate's identity), not the caller in GITHUB_WORKFLOW_REF.
+      expect(JSON.parse(provenance).predicate.runDetails.builder.id).toBe(DEFAULT_WORKFLOW_IDENTITY);
     }
+    expect(manifest.builder).toMatchObject({ id: DEFAULT_WORKFLOW_IDENTITY, workflow: '.github/workflows/release.yml' });
 
     // An auditor verifies the whole release from its manifest.
     const verified = await runCliProcess(['verify', '--manifest', result.manifest, '--trusted-root', stack.trustedRootPath], { cwd: collector, env: releaseEnv() });

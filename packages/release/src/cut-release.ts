@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import { copyFile, cp, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { buildProvenance, githubActionsContext, IMAGE_PREDICATE_TYPES, LOCAL_BUILDER_ID } from '@nixrel/attest';
+import { buildProvenance, githubActionsContext, githubBuilderId, IMAGE_PREDICATE_TYPES, LOCAL_BUILDER_ID } from '@nixrel/attest';
 import {
   type ImageArtifact,
   type ImageRecord,
@@ -32,6 +32,7 @@ import { addTags, listTags, type RegistryOptions } from '@nixrel/oci';
 import { loadCatalog, selectImages } from './catalog.js';
 import type { ProgressReporter } from './progress.js';
 import { assembleManifest } from './release-manifest.js';
+import { workflowPathOfIdentity } from './slsa-level.js';
 import { chooseSigner, type SignerChoice, type SignerOptions } from './signer.js';
 import { gitTags, readSourceInfo, type SourceInfo } from './source.js';
 import { attestImage, verifyImageAttestations } from './stages/attest.js';
@@ -285,7 +286,7 @@ export async function runAttestation(ctx: ReleaseContext, record: ImageRecord, s
       nix: { version: record.build.nixVersion, system: record.build.system },
       ...(flakeLock ? { flakeLock } : {}),
       sbom: { digest: record.sbom.digest, name: basename(record.sbom.path) },
-      ...(ci ? { ci } : {}),
+      ...(ci ? { ci, builderId: githubBuilderId(ci, signer.token) } : {}),
       startedOn: record.build.startedOn,
       finishedOn: record.build.finishedOn,
     });
@@ -454,7 +455,12 @@ export async function finishRelease(ctx: ReleaseContext, records: ImageRecord[],
     source: ctx.source,
     tag: ctx.version,
     builder: ci
-      ? { id: ci.builderId, runUrl: ci.runUrl, workflow: ci.workflowPath }
+      ? {
+          // As in the provenance: a keyless GitHub signature names the signing workflow (attest.yml), the builder id.
+          id: first?.signerMode === 'keyless' && signerIdentity && workflowPathOfIdentity(signerIdentity) ? signerIdentity : ci.builderId,
+          runUrl: ci.runUrl,
+          workflow: ci.workflowPath,
+        }
       : { id: LOCAL_BUILDER_ID },
     signer: {
       mode: first?.signerMode ?? 'key',
