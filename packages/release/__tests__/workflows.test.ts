@@ -269,7 +269,7 @@ describe('the release', () => {
     const script = release.jobs.site!.steps!.find((s) => /pnpm page index/.test(s.run ?? ''))!.run!;
     const lines = script.split('\n').map((l) => l.trim());
     const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
-    const render = at(/^pnpm page --manifest "\.release\/\$VERSION\/release\.json" --out "published\/\$page"$/);
+    const render = at(/^pnpm page --manifest "\.release\/\$VERSION\/release\.json" --out "published\/\$page" --strict$/);
     const pack = at(/^pnpm release pack --manifest "\.release\/\$VERSION\/release\.json" --out "published\/\$page"$/);
     const index = at(/^pnpm page index --site published$/);
     expect([render, pack, index].every((i) => i >= 0)).toBe(true);
