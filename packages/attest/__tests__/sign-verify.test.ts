@@ -77,7 +77,7 @@ describe('keyless', () => {
   });
 
   test('tokens that expire within seconds: each certificate request gets a fresh one from the Actions endpoint', async () => {
-    const shortLived = await startSigstoreStack({ actionsTokenLifetime: 2 });
+    const shortLived = await startSigstoreStack({ actionsTokenLifetime: 4 });
     try {
       const env = { ACTIONS_ID_TOKEN_REQUEST_URL: shortLived.actionsTokenRequest.url, ACTIONS_ID_TOKEN_REQUEST_TOKEN: shortLived.actionsTokenRequest.token };
       const first = await findIdentityToken({ env });
@@ -85,7 +85,7 @@ describe('keyless', () => {
       const statement = imageSignatureStatement(IMAGE);
       const before = await renewing.sign(statement);
       // The first token has expired by now: Fulcio would refuse it.
-      await new Promise((r) => setTimeout(r, 2_500));
+      await new Promise((r) => setTimeout(r, 4_500));
       expect(first!.expiresAt!.getTime()).toBeLessThan(Date.now());
       const after = await renewing.sign(statement);
       const check = { trust: keylessTrust(shortLived.trustedRoot), policy: { ...policy, certificateOidcIssuer: shortLived.issuerUrl }, imageDigest: IMAGE.digest, predicateType: statement.predicateType };
