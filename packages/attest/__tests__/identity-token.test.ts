@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { redact } from '@nixrel/core';
 import { type SigstoreStack, startSigstoreStack } from '@nixrel/testkit/sigstore-stack';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { findIdentityToken, identityPattern, predicateTypeFromName } from '../src/index.js';
+import { findIdentityToken, freshIdentityToken, identityPattern, predicateTypeFromName, RENEW_BEFORE_EXPIRY_MS } from '../src/index.js';
 
 let stack: SigstoreStack;
 let dir: string;
@@ -44,6 +44,43 @@ describe('findIdentityToken', () => {
     await expect(
       findIdentityToken({ env: { ACTIONS_ID_TOKEN_REQUEST_URL: stack.actionsTokenRequest.url, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'wrong-token' } }),
     ).rejects.toMatchObject({ code: 'IDENTITY_TOKEN_ERROR', message: expect.stringMatching(/answered 401.*id-token: write/) });
+  });
+});
+
+describe('freshIdentityToken', () => {
+  test('a token far from expiry is kept; one within a minute of it is renewed from its source', async () => {
+    const file = join(dir, 'renewed');
+    await writeFile(file, await stack.mintToken({ expiresIn: 600 }));
+    const first = await findIdentityToken({ tokenFile: file, env: {} });
+    const current = freshIdentityToken(first!);
+    expect((await current()).token).toBe(first!.token);
+    // The file is rewritten with a token that has less than a minute left: it is read again on every use.
+    const nearExpiry = await stack.mintToken({ expiresIn: RENEW_BEFORE_EXPIRY_MS / 1000 - 10 });
+    const clock = () => first!.expiresAt!.getTime() - RENEW_BEFORE_EXPIRY_MS + 1;
+    await writeFile(file, nearExpiry);
+    expect((await freshIdentityToken(first!, clock)()).token).toBe(nearExpiry);
+  });
+
+  test('the Actions endpoint is asked again for every use of a short-lived token', async () => {
+    const env = { ACTIONS_ID_TOKEN_REQUEST_URL: stack.actionsTokenRequest.url, ACTIONS_ID_TOKEN_REQUEST_TOKEN: stack.actionsTokenRequest.token };
+    const first = await findIdentityToken({ env });
+    const issued = stack.actionsTokensIssued();
+    // Ten minutes on: the held token is within a minute of its expiry.
+    const current = freshIdentityToken(first!, () => first!.expiresAt!.getTime() - 1_000);
+    const renewed = await current();
+    expect(renewed).toMatchObject({ source: 'github-actions', issuer: stack.issuerUrl });
+    expect(stack.actionsTokensIssued()).toBe(issued + 1);
+    expect(redact(renewed.token)).toBe('[REDACTED]');
+  });
+
+  test('a token that cannot be renewed is used until it expires, then refused with the reason', async () => {
+    const token = await findIdentityToken({ env: { SIGSTORE_ID_TOKEN: await stack.mintToken({ expiresIn: 30 }) } });
+    const expiry = token!.expiresAt!.getTime();
+    expect((await freshIdentityToken(token!, () => expiry - 1_000)()).token).toBe(token!.token);
+    await expect(freshIdentityToken(token!, () => expiry)()).rejects.toMatchObject({
+      code: 'IDENTITY_TOKEN_ERROR',
+      message: expect.stringMatching(/identity token from SIGSTORE_ID_TOKEN \(issuer .*\) expired at .* its source cannot give another/),
+    });
   });
 });
 

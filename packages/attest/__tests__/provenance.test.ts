@@ -1,6 +1,6 @@
 import { SLSA_PROVENANCE_V1 } from '@nixrel/core';
 import { describe, expect, test } from 'vitest';
-import { BUILD_TYPE, buildProvenance, githubActionsContext, LOCAL_BUILDER_ID, type ProvenanceInput } from '../src/index.js';
+import { BUILD_TYPE, buildProvenance, githubActionsContext, githubBuilderId, inspectIdentityToken, LOCAL_BUILDER_ID, type ProvenanceInput } from '../src/index.js';
 
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 const NAR = 'sha256-AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
@@ -109,6 +109,17 @@ describe('githubActionsContext', () => {
       invocationId: 'https://github.com/wellmaintained/packages/actions/runs/4242/attempts/2',
       runUrl: 'https://github.com/wellmaintained/packages/actions/runs/4242',
     });
+  });
+  test("inside a reusable workflow the builder id is the signing token's job_workflow_ref, as in the certificate", () => {
+    const ci = githubActionsContext(GITHUB_ENV)!;
+    const claims = { iss: 'https://token.actions.githubusercontent.com', sub: 'repo:wellmaintained/packages:ref:refs/tags/v1.2.0', job_workflow_ref: 'wellmaintained/packages/.github/workflows/attest.yml@refs/tags/v1.2.0' };
+    const jwt = ['e30', Buffer.from(JSON.stringify(claims)).toString('base64url'), 'sig'].join('.');
+    const token = inspectIdentityToken(jwt, 'SIGSTORE_ID_TOKEN');
+    expect(token.jobWorkflowRef).toBe(claims.job_workflow_ref);
+    expect(githubBuilderId(ci, token)).toBe('https://github.com/wellmaintained/packages/.github/workflows/attest.yml@refs/tags/v1.2.0');
+    // Without the claim (a key, or a token from elsewhere): the workflow of the run.
+    expect(githubBuilderId(ci, undefined)).toBe(ci.builderId);
+    expect(githubBuilderId(ci, inspectIdentityToken(['e30', Buffer.from(JSON.stringify({ iss: 'x', sub: 'y' })).toString('base64url'), 's'].join('.'), 'SIGSTORE_ID_TOKEN'))).toBe(ci.builderId);
   });
   test('missing variables are named', () => {
     expect(() => githubActionsContext({ ...GITHUB_ENV, GITHUB_RUN_ID: undefined, GITHUB_SHA: '' })).toThrow(/GITHUB_SHA, GITHUB_RUN_ID are missing/);

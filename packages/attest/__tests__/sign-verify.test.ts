@@ -74,6 +74,28 @@ describe('keyless', () => {
     }
   });
 
+  test('tokens that expire within seconds: each certificate request gets a fresh one from the Actions endpoint', async () => {
+    const shortLived = await startSigstoreStack({ actionsTokenLifetime: 4 });
+    try {
+      const env = { ACTIONS_ID_TOKEN_REQUEST_URL: shortLived.actionsTokenRequest.url, ACTIONS_ID_TOKEN_REQUEST_TOKEN: shortLived.actionsTokenRequest.token };
+      const first = await findIdentityToken({ env });
+      const renewing = createKeylessSigner({ identityToken: first!, fulcioUrl: shortLived.fulcioUrl, rekorUrl: shortLived.rekorUrl, tsaUrl: shortLived.tsaUrl, retries: 0 });
+      const statement = imageSignatureStatement(IMAGE);
+      const before = await renewing.sign(statement);
+      // The first token has expired by now: Fulcio would refuse it.
+      await new Promise((r) => setTimeout(r, 4_500));
+      expect(first!.expiresAt!.getTime()).toBeLessThan(Date.now());
+      const after = await renewing.sign(statement);
+      const check = { trust: keylessTrust(shortLived.trustedRoot), policy: { ...policy, certificateOidcIssuer: shortLived.issuerUrl }, imageDigest: IMAGE.digest, predicateType: statement.predicateType };
+      expect(verifyBundle(before.bytes, check).identity).toBe(DEFAULT_WORKFLOW_IDENTITY);
+      expect(verifyBundle(after.bytes, check).identity).toBe(DEFAULT_WORKFLOW_IDENTITY);
+      // One token found up front, then one per certificate request.
+      expect(shortLived.actionsTokensIssued()).toBe(3);
+    } finally {
+      await shortLived.stop();
+    }
+  });
+
   test('the cosign signature statement has cosign v3 shape: digest subject, empty predicate', () => {
     expect(imageSignatureStatement(IMAGE)).toEqual({
       _type: 'https://in-toto.io/Statement/v1',

@@ -4,6 +4,11 @@
  * then the GitHub Actions token endpoint (ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN,
  * audience `sigstore`). Every token is registered as a secret before anything
  * else happens, so no log line or error message can carry it.
+ *
+ * GitHub's tokens live about five minutes, and a release asks Fulcio for a
+ * certificate per signature for longer than that: a token from a source that
+ * can give another (the Actions endpoint, a token file) carries `renew`, and
+ * `freshIdentityToken` asks it again once the held token is near its expiry.
  */
 import { readFile } from 'node:fs/promises';
 import { ReleaseError, registerSecret } from '@nixrel/core';
@@ -16,7 +21,18 @@ export interface IdentityToken {
   issuer: string;
   subject: string;
   expiresAt?: Date;
+  /**
+   * GitHub's `job_workflow_ref` (`owner/repo/.github/workflows/attest.yml@refs/heads/main`):
+   * the workflow that runs the job, a reusable one included. Fulcio names it in the
+   * certificate; GITHUB_WORKFLOW_REF names the caller instead.
+   */
+  jobWorkflowRef?: string;
+  /** Asks the same source again: present where the source can hand out another token. */
+  renew?: () => Promise<IdentityToken>;
 }
+
+/** A token this close to its expiry is renewed before use: it must outlive the certificate request. */
+export const RENEW_BEFORE_EXPIRY_MS = 60_000;
 
 export interface FindIdentityTokenOptions {
   token?: string;
@@ -50,7 +66,8 @@ export function inspectIdentityToken(token: string, source: IdentityTokenSource,
   if (expiresAt && expiresAt.getTime() <= now.getTime()) {
     throw new ReleaseError('IDENTITY_TOKEN_ERROR', `identity token from ${source} (issuer ${issuer}) expired at ${expiresAt.toISOString()}`);
   }
-  return { token: token.trim(), source, issuer, subject, ...(expiresAt ? { expiresAt } : {}) };
+  const jobWorkflowRef = typeof claims.job_workflow_ref === 'string' ? claims.job_workflow_ref : undefined;
+  return { token: token.trim(), source, issuer, subject, ...(expiresAt ? { expiresAt } : {}), ...(jobWorkflowRef ? { jobWorkflowRef } : {}) };
 }
 
 async function fromGitHubActions(env: Record<string, string | undefined>, audience: string, timeoutMs: number): Promise<string> {
@@ -92,20 +109,54 @@ export async function findIdentityToken(opts: FindIdentityTokenOptions): Promise
     return inspectIdentityToken(opts.token, '--identity-token');
   }
   if (opts.tokenFile !== undefined) {
-    let text: string;
-    try {
-      text = await readFile(opts.tokenFile, 'utf8');
-    } catch (e) {
-      throw new ReleaseError('NOT_FOUND', `identity token file ${opts.tokenFile} cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-    registerSecret(text.trim());
-    if (text.trim() === '') throw new ReleaseError('IDENTITY_TOKEN_ERROR', `identity token file ${opts.tokenFile} is empty`);
-    return inspectIdentityToken(text, '--identity-token-file');
+    const tokenFile = opts.tokenFile;
+    // Whoever writes the file (a projected service-account token, say) keeps it fresh: read it again.
+    const fromFile = async (): Promise<IdentityToken> => ({ ...inspectIdentityToken(await readTokenFile(tokenFile), '--identity-token-file'), renew: fromFile });
+    return fromFile();
   }
   if (env.SIGSTORE_ID_TOKEN) return inspectIdentityToken(env.SIGSTORE_ID_TOKEN, 'SIGSTORE_ID_TOKEN');
   if (env.ACTIONS_ID_TOKEN_REQUEST_URL && env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
-    const token = await fromGitHubActions(env, opts.audience ?? 'sigstore', opts.timeoutMs ?? 30_000);
-    return inspectIdentityToken(token, 'github-actions');
+    const fromActions = async (): Promise<IdentityToken> => ({
+      ...inspectIdentityToken(await fromGitHubActions(env, opts.audience ?? 'sigstore', opts.timeoutMs ?? 30_000), 'github-actions'),
+      renew: fromActions,
+    });
+    return fromActions();
   }
   return undefined;
+}
+
+async function readTokenFile(path: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new ReleaseError('NOT_FOUND', `identity token file ${path} cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  registerSecret(text.trim());
+  if (text.trim() === '') throw new ReleaseError('IDENTITY_TOKEN_ERROR', `identity token file ${path} is empty`);
+  return text;
+}
+
+/**
+ * A supplier of tokens valid for at least RENEW_BEFORE_EXPIRY_MS more: the one
+ * held while it is, else a new one from its source. A token that cannot be
+ * renewed is used until it expires, then refused with the reason.
+ */
+export function freshIdentityToken(first: IdentityToken, now: () => number = Date.now): () => Promise<IdentityToken> {
+  let held = first;
+  return async () => {
+    const expiry = held.expiresAt?.getTime();
+    if (expiry === undefined || expiry - now() > RENEW_BEFORE_EXPIRY_MS) return held;
+    if (held.renew) {
+      held = await held.renew();
+      return held;
+    }
+    if (expiry <= now()) {
+      throw new ReleaseError(
+        'IDENTITY_TOKEN_ERROR',
+        `identity token from ${held.source} (issuer ${held.issuer}) expired at ${new Date(expiry).toISOString()} and its source cannot give another: use a token that outlives the signing, --identity-token-file with a file kept fresh, or the GitHub Actions token endpoint`,
+      );
+    }
+    return held;
+  };
 }

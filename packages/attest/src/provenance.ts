@@ -78,6 +78,16 @@ export function githubActionsContext(env: Record<string, string | undefined>): G
   };
 }
 
+/**
+ * builder.id of a GitHub Actions run: the workflow that signs, which is the
+ * identity in the certificate. Inside a reusable workflow that is the token's
+ * `job_workflow_ref` (e.g. attest.yml), not GITHUB_WORKFLOW_REF (its caller,
+ * release.yml), so provenance and certificate name the same builder.
+ */
+export function githubBuilderId(ci: GitHubActionsContext, signingToken?: { jobWorkflowRef?: string }): string {
+  return signingToken?.jobWorkflowRef ? `${ci.serverUrl}/${signingToken.jobWorkflowRef}` : ci.builderId;
+}
+
 export interface ProvenanceInput {
   image: ImageSubject;
   /** Flake reference as built (e.g. `github:acme/images/<commit>` or `path:/src/examples`) and attribute. */

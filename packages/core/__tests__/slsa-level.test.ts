@@ -106,5 +106,7 @@ describe('assessSlsaLevel', () => {
     expect(a.level).toBe(3);
     expect(a.reasons.join('\n')).toMatch(/reusable workflow \.github\/workflows\/attest\.yml, isolated from the build jobs of \.github\/workflows\/release\.yml/);
     expect(a.reasons[0]).toMatch(/provenance exists for every image/);
+    // The claim says what it does not cover.
+    expect(a.reasons.at(-1)).toMatch(/^limits of this L3: .*come from the build jobs' artifacts.*\.github\/workflows\/attest\.yml lives in the same repository/);
   });
 });

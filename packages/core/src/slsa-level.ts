@@ -61,5 +61,8 @@ export function assessSlsaLevel(images: ImageRecord[], ctx: BuildContext): SlsaA
   reasons.push(
     `provenance was signed by the reusable workflow ${signingWorkflows[0]}, isolated from the build jobs of ${ctx.buildWorkflow}, which hold no id-token permission`,
   );
+  reasons.push(
+    `limits of this L3: the build facts (digests, SBOMs, Nix version) in the provenance come from the build jobs' artifacts, which the signing job checks against the registry but cannot re-derive; and ${signingWorkflows[0]} lives in the same repository as the build, so whoever can change the repository can change the signer (docs/adr/0006-slsa-level-rules.md)`,
+  );
   return { level: 3, reasons };
 }

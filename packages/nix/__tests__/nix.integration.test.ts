@@ -1,8 +1,8 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, realpathSync } from 'node:fs';
 import { isReleaseError, ReleaseError } from '@nixrel/core';
 import { makeTempTree, makeTinyFlake, OFFLINE_NIX_CONFIG_LINES, offlineNixEnv, type TempDir } from '@nixrel/testkit/nix';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { build, evalJson, nixEnvFor, nixVersion, OFFLINE_NIX_SETTINGS, pathInfo, rebuildCheck, showDerivation, withOfflineNixConfig } from '../src/index.js';
+import { build, evalJson, HOST_SANDBOX_PATHS, nixEnvFor, nixVersion, OFFLINE_NIX_SETTINGS, pathInfo, rebuildCheck, showDerivation, withOfflineNixConfig } from '../src/index.js';
 
 const env = offlineNixEnv();
 let flake: TempDir;
@@ -136,6 +136,17 @@ describe('nix driver against real nix', () => {
 });
 
 describe('offline settings', () => {
+  it('bind /bin/sh to the real shell and list /bin only where it is a real directory', () => {
+    const entries = HOST_SANDBOX_PATHS;
+    const shell = entries.find((e) => e.startsWith('/bin/sh='))!.slice('/bin/sh='.length);
+    expect(lstatSync(shell).isFile()).toBe(true);
+    expect(shell).toBe(realpathSync('/bin/sh'));
+    // On this merged-/usr machine /bin is a symlink: a /bin entry is what makes newer Nix fail to mount /bin/sh.
+    expect(entries.includes('/bin')).toBe(!lstatSync('/bin').isSymbolicLink());
+    expect(entries).toEqual(expect.arrayContaining(['/usr', '/lib', '/lib64', '/etc/alternatives']));
+    expect(OFFLINE_NIX_SETTINGS).toContain(`extra-sandbox-paths = ${entries.join(' ')}`);
+  });
+
   it('are the same in the product and in the test kit', () => {
     expect([...OFFLINE_NIX_SETTINGS]).toEqual([...OFFLINE_NIX_CONFIG_LINES]);
   });

@@ -1,8 +1,26 @@
+import { lstatSync, realpathSync } from 'node:fs';
+
+/**
+ * Host paths the sandbox shows builds that use host tools (the example
+ * collection). /bin/sh is bound to the shell it resolves to: newer Nix mounts
+ * its own /bin/sh, and where /bin is a symlink (merged /usr: Debian 12, Ubuntu
+ * 24.04) listing /bin leaves a link that mount fails on ("File exists"); our
+ * /bin/sh entry sorts after Nix's and replaces it, so every Nix runs the same
+ * shell. /bin itself only where it is a real directory.
+ */
+export const HOST_SANDBOX_PATHS: readonly string[] = [
+  `/bin/sh=${realpathSync('/bin/sh')}`,
+  ...(lstatSync('/bin').isSymbolicLink() ? [] : ['/bin']),
+  '/usr',
+  '/lib',
+  '/lib64',
+  '/etc/alternatives',
+];
+
 /**
  * Nix settings for a machine without network and without a nix daemon or
  * nixbld group (single-user, root). Used when RELEASE_NIX_OFFLINE=1, and by the
- * tests. Host tools reach the sandbox through extra-sandbox-paths, which is
- * what the example collection builds with.
+ * tests.
  */
 export const OFFLINE_NIX_SETTINGS: readonly string[] = [
   'experimental-features = nix-command flakes',
@@ -12,7 +30,7 @@ export const OFFLINE_NIX_SETTINGS: readonly string[] = [
   'substituters =',
   'use-registries = false',
   'sandbox = true',
-  'extra-sandbox-paths = /bin /usr /lib /lib64 /etc/alternatives',
+  `extra-sandbox-paths = ${HOST_SANDBOX_PATHS.join(' ')}`,
 ];
 
 /**

@@ -32,7 +32,8 @@ let work: string;
 let pathWithoutNix: string;
 
 beforeAll(async () => {
-  [registry, stack, origin] = await Promise.all([startRegistry(), startSigstoreStack(), scratchRepo({ git: true })]);
+  // GitHub's tokens live minutes; these live seconds, so a release that reused its first token would fail.
+  [registry, stack, origin] = await Promise.all([startRegistry(), startSigstoreStack({ actionsTokenLifetime: 5 }), scratchRepo({ git: true })]);
   work = await mkdtemp(join(tmpdir(), 'nixrel-ci-'));
   pathWithoutNix = join(work, 'bin');
   await mkdir(pathWithoutNix);
@@ -130,6 +131,8 @@ describe('the release split into CI jobs', () => {
     expect(attested.code, attested.stderr).toBe(0);
     const attestations = JSON.parse(attested.stdout) as { name: string; verification: { ok: boolean } }[];
     expect(attestations.map((a) => [a.name, a.verification.ok])).toEqual(IMAGES.map((n) => [n, true]));
+    // A fresh token for every certificate: one found up front, then one per signature (three per image).
+    expect(stack.actionsTokensIssued()).toBe(1 + IMAGES.length * 3);
     const attestedState = await upload(join(attester, '.release', version), 'attested-state');
 
     // collect, without Nix: release.json, the page, the collection tags.
@@ -170,7 +173,10 @@ describe('the release split into CI jobs', () => {
     for (const image of manifest.images) {
       const provenance = await readFile(join(collector, '.release', version, image.provenance!.path), 'utf8');
       for (const rev of revs) expect(provenance).not.toContain(rev);
+      // builder.id names the signing workflow (the certificate's identity), not the caller in GITHUB_WORKFLOW_REF.
+      expect(JSON.parse(provenance).predicate.runDetails.builder.id).toBe(DEFAULT_WORKFLOW_IDENTITY);
     }
+    expect(manifest.builder).toMatchObject({ id: DEFAULT_WORKFLOW_IDENTITY, workflow: '.github/workflows/release.yml' });
 
     // An auditor verifies the whole release from its manifest.
     const verified = await runCliProcess(

@@ -65,7 +65,7 @@ export async function publishAndDescribe(ctx: ReleaseContext, { artifact, record
 
 /** Provenance, signing/attestation and verification for one image: the isolated job's work. */
 export async function attestAndVerify(ctx: ReleaseContext, record: ImageRecord, signer: SignerChoice): Promise<void> {
-  await runStage(ctx, provenanceStage, record, undefined);
+  await runStage(ctx, provenanceStage, record, signer);
   await runStage(ctx, attestStage, record, signer);
   await runStage(ctx, verifyStage, record, signer);
 }

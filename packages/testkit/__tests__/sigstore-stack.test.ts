@@ -124,3 +124,30 @@ describe('issuer and trust root', () => {
     expect(stack.trustedRoot).toMatchObject({ tlogs: [expect.objectContaining({ baseUrl: stack.rekorUrl })] });
   });
 });
+
+describe('connections', () => {
+  // A keep-alive client reusing a socket the server is closing gets ECONNRESET; the stack never keeps one open.
+  test('every answer closes its connection, so no client reuses a socket the server is closing', async () => {
+    const { Agent, request } = await import('node:http');
+    const agent = new Agent({ keepAlive: true });
+    const sockets = new Set<unknown>();
+    const get = (path: string) =>
+      new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+        const req = request(`${stack.issuerUrl}${path}`, { agent }, (res) => {
+          sockets.add(req.socket);
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      for (const path of ['/jwks', '/.well-known/openid-configuration', '/jwks']) expect(await get(path)).toEqual({ status: 200, connection: 'close' });
+      const fulcio = await fetch(`${stack.fulcioUrl}/api/v2/signingCert`, { method: 'POST', body: '{}' });
+      expect(fulcio.headers.get('connection')).toBe('close');
+      expect(sockets.size).toBe(3);
+    } finally {
+      agent.destroy();
+    }
+  });
+});

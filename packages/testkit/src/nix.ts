@@ -1,3 +1,4 @@
+import { lstatSync, realpathSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -6,7 +7,7 @@ import { dirname, join } from 'node:path';
  * Nix settings the tests build with: no network, no daemon, no nixbld group,
  * host tools visible in the sandbox. The same list ships in @nixrel/nix (the
  * product applies it only when RELEASE_NIX_OFFLINE=1); a test there checks both
- * lists are equal.
+ * lists are equal (and says why /bin/sh is bound and /bin is not, where /bin is a symlink).
  */
 export const OFFLINE_NIX_CONFIG_LINES: readonly string[] = [
   'experimental-features = nix-command flakes',
@@ -14,7 +15,7 @@ export const OFFLINE_NIX_CONFIG_LINES: readonly string[] = [
   'substituters =',
   'use-registries = false',
   'sandbox = true',
-  'extra-sandbox-paths = /bin /usr /lib /lib64 /etc/alternatives',
+  `extra-sandbox-paths = /bin/sh=${realpathSync('/bin/sh')}${lstatSync('/bin').isSymbolicLink() ? '' : ' /bin'} /usr /lib /lib64 /etc/alternatives`,
 ];
 
 /** process.env (or `base`) with NIX_CONFIG set to the offline settings. */

@@ -41,6 +41,8 @@ export interface OidcIssuer {
   verifyToken(token: string, audience?: string): Promise<jose.JWTPayload>;
   /** For GitHub Actions emulation: the request URL and bearer token a job would get. */
   actionsTokenRequest: { url: string; token: string };
+  /** How many tokens the Actions endpoint has handed out. */
+  actionsTokensIssued(): number;
   /** Serves discovery, JWKS and the Actions token endpoint; returns false for other paths. */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
 }
@@ -67,13 +69,19 @@ function identityClaims(identity: string): Record<string, unknown> {
   };
 }
 
-export async function createOidcIssuer(issuer: string): Promise<OidcIssuer> {
+export interface OidcIssuerOptions {
+  /** Lifetime in seconds of the tokens the Actions endpoint hands out (GitHub's: about 300). */
+  actionsTokenLifetime?: number;
+}
+
+export async function createOidcIssuer(issuer: string, opts: OidcIssuerOptions = {}): Promise<OidcIssuer> {
   const key = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const forgedKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const jwk = { ...key.publicKey.export({ format: 'jwk' }), kid: 'local-1', alg: 'ES256', use: 'sig' };
   const keySet = jose.createLocalJWKSet({ keys: [jwk] });
   const actionsToken = randomBytes(24).toString('hex');
   const basePath = new URL(issuer).pathname.replace(/\/$/, '');
+  let actionsTokensIssued = 0;
 
   const mintToken = async (opts: MintTokenOptions = {}): Promise<string> => {
     const now = Math.floor(Date.now() / 1000);
@@ -99,7 +107,8 @@ export async function createOidcIssuer(issuer: string): Promise<OidcIssuer> {
     (await jose.jwtVerify(token, keySet, { issuer, audience, algorithms: ['ES256'] })).payload;
 
   const json = (res: ServerResponse, status: number, body: unknown) => {
-    res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+    // No keep-alive: a client reusing a socket the server is closing gets ECONNRESET.
+    res.writeHead(status, { 'Content-Type': 'application/json', Connection: 'close' }).end(JSON.stringify(body));
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse): boolean => {
@@ -126,8 +135,12 @@ export async function createOidcIssuer(issuer: string): Promise<OidcIssuer> {
         json(res, 401, { message: 'bad request token' });
         return true;
       }
-      mintToken({ audience: url.searchParams.get('audience') ?? 'sigstore' }).then(
-        (value) => json(res, 200, { value }),
+      const audience = url.searchParams.get('audience') ?? 'sigstore';
+      mintToken({ audience, ...(opts.actionsTokenLifetime !== undefined ? { expiresIn: opts.actionsTokenLifetime } : {}) }).then(
+        (value) => {
+          actionsTokensIssued++;
+          json(res, 200, { value });
+        },
         (e: Error) => json(res, 500, { message: e.message }),
       );
       return true;
@@ -140,6 +153,7 @@ export async function createOidcIssuer(issuer: string): Promise<OidcIssuer> {
     mintToken,
     verifyToken,
     actionsTokenRequest: { url: `${issuer}/actions-token`, token: actionsToken },
+    actionsTokensIssued: () => actionsTokensIssued,
     handle,
   };
 }

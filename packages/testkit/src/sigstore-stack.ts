@@ -30,7 +30,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mock from '@sigstore/mock';
-import { createOidcIssuer, type MintTokenOptions } from './oidc-issuer.js';
+import { createOidcIssuer, type MintTokenOptions, type OidcIssuerOptions } from './oidc-issuer.js';
 
 export { DEFAULT_WORKFLOW_IDENTITY, type MintTokenOptions } from './oidc-issuer.js';
 
@@ -50,6 +50,8 @@ export interface SigstoreStack {
   trustedRootPath: string;
   /** GitHub Actions token endpoint emulation: set as ACTIONS_ID_TOKEN_REQUEST_URL / _TOKEN. */
   actionsTokenRequest: { url: string; token: string };
+  /** How many tokens the Actions endpoint has handed out. */
+  actionsTokensIssued(): number;
   mintToken(opts?: MintTokenOptions): Promise<string>;
   /** Makes a service fail until `fail(service, null)`. */
   fail(service: SigstoreService, fault: ServiceFault | null): void;
@@ -139,13 +141,13 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function startSigstoreStack(opts: { host?: string } = {}): Promise<SigstoreStack> {
+export async function startSigstoreStack(opts: { host?: string } & OidcIssuerOptions = {}): Promise<SigstoreStack> {
   const host = opts.host ?? '127.0.0.1';
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const url = `http://${host}:${(server.address() as AddressInfo).port}`;
   const issuerUrl = `${url}/oidc`;
-  const oidc = await createOidcIssuer(issuerUrl);
+  const oidc = await createOidcIssuer(issuerUrl, opts);
 
   // One key per service, as in a real deployment.
   const ctlog = await mock.initializeCTLog(ecKeyPair());
@@ -228,7 +230,8 @@ export async function startSigstoreStack(opts: { host?: string } = {}): Promise<
   const requests: Record<SigstoreService, number> = { fulcio: 0, rekor: 0, tsa: 0 };
 
   const send = (res: ServerResponse, r: HandlerResult) => {
-    res.writeHead(r.statusCode, { 'Content-Type': r.contentType ?? 'text/plain' }).end(r.response);
+    // No keep-alive: sigstore-js reusing a socket the server is closing got ECONNRESET from Fulcio.
+    res.writeHead(r.statusCode, { 'Content-Type': r.contentType ?? 'text/plain', Connection: 'close' }).end(r.response);
   };
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (oidc.handle(req, res)) return;
@@ -282,6 +285,7 @@ export async function startSigstoreStack(opts: { host?: string } = {}): Promise<
     trustedRoot,
     trustedRootPath,
     actionsTokenRequest: oidc.actionsTokenRequest,
+    actionsTokensIssued: oidc.actionsTokensIssued,
     mintToken: oidc.mintToken,
     fail(service, fault) {
       if (fault === null) faults.delete(service);

@@ -6,12 +6,13 @@
 import { bundleToJSON } from '@sigstore/bundle';
 import { DSSEBundleBuilder, FulcioSigner, RekorWitness, TSAWitness, type Witness } from '@sigstore/sign';
 import { IN_TOTO_PAYLOAD_TYPE, PUBLIC_GOOD } from '../constants.js';
-import type { IdentityToken } from '../identity-token.js';
+import { freshIdentityToken, type IdentityToken } from '../identity-token.js';
 import type { Statement } from '../statement.js';
 import type { SignedBundle, Signer } from './types.js';
 import { signingError } from './witness-errors.js';
 
 export interface KeylessSignerOptions {
+  /** The first token; renewed from its source near expiry (identity-token.ts). */
   identityToken: IdentityToken;
   fulcioUrl?: string;
   rekorUrl?: string;
@@ -29,10 +30,12 @@ export function createKeylessSigner(opts: KeylessSignerOptions): Signer {
   const tsaUrl = opts.tsaUrl === undefined ? PUBLIC_GOOD.tsaUrl : opts.tsaUrl;
   const http = { timeout: opts.timeoutMs ?? 30_000, retry: opts.retries ?? 2 };
   const token = opts.identityToken;
+  // Fulcio is asked for a certificate per signature: each request gets a token that is not about to expire.
+  const currentToken = freshIdentityToken(token);
   const witnesses: Witness[] = [new RekorWitness({ rekorBaseURL: rekorUrl, entryType: 'dsse', ...http })];
   if (tsaUrl) witnesses.push(new TSAWitness({ tsaBaseURL: tsaUrl, ...http }));
   const builder = new DSSEBundleBuilder({
-    signer: new FulcioSigner({ fulcioBaseURL: fulcioUrl, identityProvider: { getToken: async () => token.token }, ...http }),
+    signer: new FulcioSigner({ fulcioBaseURL: fulcioUrl, identityProvider: { getToken: async () => (await currentToken()).token }, ...http }),
     witnesses,
   });
   return {

@@ -21,6 +21,7 @@ import {
   type ReleaseManifest,
   toJson,
   validateManifest,
+  workflowPathOfIdentity,
   writeFileAtomic,
 } from '@nixrel/core';
 import { addTags, resolveImage } from '@nixrel/oci';
@@ -59,7 +60,14 @@ function releaseManifest(ctx: ReleaseContext, records: ImageRecord[], publicKeyP
     date: new Date(),
     source: ctx.source,
     tag: ctx.version,
-    builder: ci ? { id: ci.builderId, runUrl: ci.runUrl, workflow: ci.workflowPath } : { id: LOCAL_BUILDER_ID },
+    builder: ci
+      ? {
+          // As in the provenance: a keyless GitHub signature names the signing workflow (attest.yml), the builder id.
+          id: first?.signerMode === 'keyless' && first.signerIdentity && workflowPathOfIdentity(first.signerIdentity) ? first.signerIdentity : ci.builderId,
+          runUrl: ci.runUrl,
+          workflow: ci.workflowPath,
+        }
+      : { id: LOCAL_BUILDER_ID },
     signer: {
       mode: first?.signerMode ?? 'key',
       ...(first?.signerIdentity ? { identity: first.signerIdentity } : {}),

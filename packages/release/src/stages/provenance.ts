@@ -4,9 +4,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { buildProvenance, githubActionsContext } from '@nixrel/attest';
+import { buildProvenance, githubActionsContext, githubBuilderId } from '@nixrel/attest';
 import { type ImageRecord, ReleaseError, sha256Digest, writeFileAtomic } from '@nixrel/core';
 import { imageRepository, type ReleaseContext } from '../release-context.js';
+import type { SignerChoice } from '../signer.js';
 import type { SourceInfo } from '../source.js';
 import { ReleaseState } from '../state.js';
 import type { Stage } from './stage.js';
@@ -34,7 +35,11 @@ export function assertReadyForAttestation(ctx: ReleaseContext, record: ImageReco
   }
 }
 
-export const provenanceStage: Stage<void> = {
+/**
+ * Takes the signer because in a GitHub reusable workflow the builder is the
+ * signing workflow its token names (job_workflow_ref), not the caller.
+ */
+export const provenanceStage: Stage<SignerChoice | undefined> = {
   name: 'provenance',
   inputs(ctx, record) {
     assertReadyForAttestation(ctx, record);
@@ -49,7 +54,7 @@ export const provenanceStage: Stage<void> = {
     };
   },
   outputsPresent: (ctx, record) => existsSync(join(ctx.state.dir, ReleaseState.provenanceFile(record.name))),
-  async run(ctx, record) {
+  async run(ctx, record, signer) {
     assertReadyForAttestation(ctx, record);
     const ci = githubActionsContext(ctx.opts.env);
     const flakeLock = flakeLockOf(ctx, record);
@@ -62,7 +67,7 @@ export const provenanceStage: Stage<void> = {
       nix: { version: record.build.nixVersion, system: record.build.system },
       ...(flakeLock ? { flakeLock } : {}),
       sbom: { digest: record.sbom.digest, name: basename(record.sbom.path) },
-      ...(ci ? { ci } : {}),
+      ...(ci ? { ci, builderId: githubBuilderId(ci, signer?.token) } : {}),
       startedOn: record.build.startedOn,
       finishedOn: record.build.finishedOn,
     });
