@@ -338,6 +338,16 @@ describe('forged releases fail, each with its own message', () => {
     await expectForgery(['--manifest', copy.manifestPath, ...keylessPolicy()], [{ id: 'signer-claims', detail: /release.json claims identity .*other\.yml@refs\/heads\/main; the policy requires / }]);
   });
 
+  test('an SLSA level claimed above what the evidence supports', async () => {
+    const copy = await copyOf(keyless.manifestPath);
+    copy.manifest.slsa = { level: 3, reasons: ['trust me'] };
+    await save(copy.manifestPath, copy.manifest);
+    await expectForgery(
+      ['--manifest', copy.manifestPath, ...keylessPolicy()],
+      [{ id: 'slsa-claim', detail: /^release\.json claims SLSA Build L3; the verified evidence supports L1: the build did not run on a hosted CI platform/ }],
+    );
+  });
+
   test('a missing bundle', async () => {
     const copy = await copyOf(keyless.manifestPath);
     const toolbox = copy.manifest.images.find((i) => i.name === 'toolbox')!;
@@ -435,7 +445,7 @@ describe('the audit pack', () => {
     });
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as VerificationReport;
-    expect(report.release.map((c) => `${c.id}:${c.status}`)).toEqual(['pack-index:passed', 'pack-schema:passed', 'pack-trusted-root:passed', 'schema:passed', 'signer-claims:passed']);
+    expect(report.release.map((c) => `${c.id}:${c.status}`)).toEqual(['pack-index:passed', 'pack-schema:passed', 'pack-trusted-root:passed', 'schema:passed', 'signer-claims:passed', 'slsa-claim:passed']);
     for (const image of report.images) {
       expect(image.checks.filter((c) => c.status === 'failed')).toEqual([]);
       expect(image.checks.filter((c) => c.status === 'not-checked').map((c) => `${c.id}: ${c.detail}`)).toEqual([

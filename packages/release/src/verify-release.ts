@@ -27,6 +27,7 @@ import {
 } from '@nixrel/attest';
 import {
   type AttestationRecord,
+  assessSlsaLevel,
   type CheckStatus,
   COSIGN_SIGN_PREDICATE,
   CYCLONEDX_BOM,
@@ -383,6 +384,7 @@ export async function verifyRelease(opts: VerifyReleaseOptions): Promise<Verific
     images.push(report);
   }
   if (images.length === 0) release.push(check('images', 'release.json lists images', 'failed', 'release.json lists no images'));
+  else release.push(slsaClaimCheck(manifest, images));
   return {
     checkedAt: (opts.now ?? new Date()).toISOString(),
     policy: opts.verifier.report,
@@ -390,6 +392,25 @@ export async function verifyRelease(opts: VerifyReleaseOptions): Promise<Verific
     images,
     ok: release.every((c) => c.status === 'passed') && images.length > 0 && images.every((i) => i.ok),
   };
+}
+
+/**
+ * The SLSA level release.json claims, recomputed with the release's own
+ * evaluator from what this verification found: an image whose checks failed
+ * counts as unverified. A claim above what the evidence supports fails.
+ */
+function slsaClaimCheck(manifest: Partial<ReleaseManifest>, images: ImageVerificationReport[]): VerificationCheck {
+  const title = "release.json's SLSA level is one the verified evidence supports";
+  const claimed = manifest.slsa?.level;
+  if (typeof claimed !== 'number' || !Array.isArray(manifest.images)) return check('slsa-claim', title, 'failed', 'release.json states no SLSA level');
+  const verified = new Set(images.filter((i) => !i.checks.some((c) => c.status === 'failed')).map((i) => i.name));
+  const records = manifest.images.map((i) => ({ ...i, attestations: i.attestations ?? [], verification: { ...i.verification!, ok: verified.has(i.name) } }));
+  const supported = assessSlsaLevel(records, {
+    hostedCi: manifest.builder?.runUrl !== undefined,
+    ...(manifest.builder?.workflow ? { buildWorkflow: manifest.builder.workflow } : {}),
+  });
+  if (claimed <= supported.level) return check('slsa-claim', title, 'passed', `Build L${claimed}`);
+  return check('slsa-claim', title, 'failed', `release.json claims SLSA Build L${claimed}; the verified evidence supports L${supported.level}: ${supported.reasons.at(-1)}`);
 }
 
 /** Every failed check, as `image: title: detail` lines (for errors and text output). */
