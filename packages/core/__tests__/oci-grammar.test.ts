@@ -17,6 +17,12 @@ describe('OCI grammar', () => {
       expect((e as Error).message).toContain('"Bad_Name"');
     }
   });
+  it('refuses a name too long for its component tag, saying the limit', () => {
+    expect(isValidImageName('a'.repeat(64))).toBe(true);
+    expect(() => assertImageName('a'.repeat(128))).toThrow(/128 characters, at most 64 \(its tag <name>-<version>-<commit> must fit 128\)/);
+    // The longest name still gets its tag, with a version of reasonable length.
+    expect(isValidTag(`${'a'.repeat(64)}-26.1.0-2024.11.03.1-f98cf0f`)).toBe(true);
+  });
   it('validates tags', () => {
     expect(isValidTag('sbomify-v26.1.0-20260405.6')).toBe(true);
     expect(isValidTag('.hidden')).toBe(false);
