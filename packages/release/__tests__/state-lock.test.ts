@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,16 @@ afterEach(async () => {
 function deadPid(): number {
   const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
   return Number(child.stdout.toString());
+}
+
+/** A process that exited but was never reaped (as a killed release is where nothing reaps orphans): a zombie. */
+async function zombiePid(): Promise<{ pid: number; done: () => void }> {
+  // The parent sleeps without waiting for its child, so the child stays a zombie until the parent goes.
+  const parent = spawn('perl', ['-e', '$| = 1; if (my $p = fork) { print "$p\\n"; sleep 60 } else { exit 0 }'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const pid = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(d.toString()))));
+  await new Promise((r) => setTimeout(r, 100));
+  expect(readFileSync(`/proc/${pid}/stat`, 'utf8')).toMatch(/\) Z /);
+  return { pid, done: () => parent.kill('SIGKILL') };
 }
 
 async function failure(p: Promise<unknown>): Promise<ReleaseError> {
@@ -70,6 +80,18 @@ describe('the lock of a release state directory', () => {
     const lock = await lockStateDir(dir);
     await expect(failure(lockStateDir(dir))).resolves.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining(`pid ${process.pid}`) });
     await lock.release();
+  });
+
+  it('the lock of a killed process left as a zombie is taken over', async () => {
+    const zombie = await zombiePid();
+    try {
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: zombie.pid, host: hostname(), since: 'then' }));
+      const lock = await lockStateDir(dir);
+      await lock.release();
+    } finally {
+      zombie.done();
+    }
   });
 
   it('of several processes finding the same dead holder, exactly one takes the lock', async () => {

@@ -5,7 +5,7 @@
  * over, so a re-run resumes instead of failing until someone deletes a file.
  */
 import { randomBytes } from 'node:crypto';
-import { unlinkSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import { link, mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -25,9 +25,20 @@ function isAlive(holder: LockHolder): boolean {
   if (holder.pid <= 0) return false;
   try {
     process.kill(holder.pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A killed process whose parent died too stays a zombie where nothing reaps
+  // orphans (a container's init): it answers signal 0 but holds nothing.
+  return !isZombie(holder.pid);
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return /^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return false;
   }
 }
 
