@@ -55,9 +55,11 @@ rec {
         builder = "/bin/sh";
         args = [ "-c" ''
           set -eu
-          [ -f "$hostPath" ] || { echo "$hostPath is missing on the build machine: install ${pname} (see scripts/setup.sh)" >&2; exit 1; }
+          # With merged /usr (/bin a symlink) the sandbox shows /usr, not /bin: the same file is under /usr.
+          src=$hostPath; [ -f "$src" ] || src=/usr$hostPath
+          [ -f "$src" ] || { echo "$hostPath is missing on the build machine: install ${pname} (see scripts/setup.sh)" >&2; exit 1; }
           mkdir -p $out/bin
-          cp "$hostPath" $out/bin/${name}
+          cp "$src" $out/bin/${name}
           chmod 555 $out/bin/${name}
           for l in $links; do ln -s ${name} $out/bin/$l; done
         '' ];

@@ -2,6 +2,7 @@
  * page.json, written next to index.html: what the page said when it was
  * rendered, in a form the site index reads without parsing HTML.
  */
+import type { VerificationReport } from '@nixrel/core';
 import type { PageModel } from './page-model.js';
 
 export interface PageSummaryFile {
@@ -13,9 +14,11 @@ export interface PageSummaryFile {
   verification: { rendered: boolean; passed: number; total: number; checkedAt?: string };
   reproduced: number;
   changes: string;
+  /** The policy the verifier chose for the report the page shows, so the page can be re-rendered with it. */
+  policy?: VerificationReport['policy'];
 }
 
-export function pageSummary(page: PageModel): PageSummaryFile {
+export function pageSummary(page: PageModel, policy?: VerificationReport['policy']): PageSummaryFile {
   const v = page.summary.verification;
   const verification: PageSummaryFile['verification'] = { rendered: v.rendered, passed: v.passed, total: v.total };
   if (v.checkedAt) verification.checkedAt = v.checkedAt;
@@ -28,5 +31,6 @@ export function pageSummary(page: PageModel): PageSummaryFile {
     verification,
     reproduced: page.summary.reproduced,
     changes: page.summary.changes.text,
+    ...(policy ? { policy } : {}),
   };
 }

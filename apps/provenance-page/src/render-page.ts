@@ -134,6 +134,6 @@ export async function renderPage(opts: RenderPageOptions): Promise<RenderPageRes
   const written = await copyReleaseFiles(manifestPath, files, outDir);
   await writeFileAtomic(join(outDir, PAGE_FILES.html), indexHtml);
   await writeFileAtomic(join(outDir, PAGE_FILES.markdown), markdown);
-  await writeFileAtomic(join(outDir, PAGE_FILES.summary), toJson(pageSummary(page)));
+  await writeFileAtomic(join(outDir, PAGE_FILES.summary), toJson(pageSummary(page, opts.verification?.policy)));
   return { indexHtml, markdown, files: [PAGE_FILES.html, PAGE_FILES.markdown, PAGE_FILES.summary, ...written], missing: page.missing };
 }

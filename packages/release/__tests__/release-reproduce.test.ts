@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scratchRepo } from './image-test-helpers.js';
@@ -52,6 +52,28 @@ describe('reproducibility: an independent rebuild of every image', () => {
   });
 
   let manifestPath: string;
+  let pageDir: string;
+
+  /** page.json of a rendered page: what it showed and the policy it was verified with. */
+  const pageSummary = async (dir: string) =>
+    JSON.parse(await readFile(join(dir, 'page.json'), 'utf8')) as {
+      version: string;
+      verification: { rendered: boolean; passed: number; total: number; checkedAt: string };
+      reproduced: number;
+      policy?: { mode: string; keyFingerprint?: string };
+    };
+  /** The page shows the release.json now on disk, and verified every check with the key the release claims. */
+  const expectVerifiedPageOf = async (dir: string) => {
+    expect(await readFile(join(dir, 'release.json'), 'utf8')).toBe(await readFile(manifestPath, 'utf8'));
+    const summary = await pageSummary(dir);
+    expect(summary.verification.rendered).toBe(true);
+    expect(summary.verification.total).toBeGreaterThan(0);
+    expect(summary.verification.passed).toBe(summary.verification.total);
+    expect(summary.policy).toEqual({ mode: 'key', keyFingerprint: (await readManifest(manifestPath)).signer.keyFingerprint });
+    const html = await readFile(join(dir, 'index.html'), 'utf8');
+    expect(html.match(/<span class="chip passed">reproduced<\/span>/g)?.length).toBe(3);
+    return summary;
+  };
 
   it('pnpm release --reproduce records a match for every example image, and the page shows it', async () => {
     const r = await release();
@@ -63,6 +85,7 @@ describe('reproducibility: an independent rebuild of every image', () => {
       ['toolbox', true],
     ]);
     manifestPath = result.manifest;
+    pageDir = result.page;
     const manifest = await readManifest(manifestPath);
     for (const image of manifest.images) {
       expect(image.reproducibility, image.name).toMatchObject({ match: true, rebuiltDigest: image.digest, differingLayers: [] });
@@ -74,8 +97,9 @@ describe('reproducibility: an independent rebuild of every image', () => {
     for (const image of manifest.images) expect(await exists(`${image.outPath}.check`)).toBe(false);
   });
 
-  it('pnpm release reproduce --manifest records the same', async () => {
+  it('pnpm release reproduce --manifest records the same, and re-renders the page with the policy it was verified with', async () => {
     const before = await readManifest(manifestPath);
+    const pageBefore = await pageSummary(pageDir);
     const r = await cli(['release', 'reproduce', '--manifest', manifestPath]);
     expect(r.code, r.stderr).toBe(0);
     for (const image of before.images) expect(r.stdout).toContain(`${image.name}: reproduced ${image.digest}`);
@@ -85,6 +109,68 @@ describe('reproducibility: an independent rebuild of every image', () => {
       expect(image.reproducibility).toMatchObject({ match: true, rebuiltDigest: image.digest, differingLayers: [] });
       expect(image.reproducibility!.checkedAt > earlier.reproducibility!.checkedAt).toBe(true);
     }
+    expect(r.stdout).toContain(`page site/${after.version} re-rendered: every verification check passed or is shown as not checked`);
+    // Verified again just now, and rendered from the release.json carrying the new rebuild's results.
+    const pageAfter = await expectVerifiedPageOf(pageDir);
+    expect(pageAfter.verification.checkedAt > pageBefore.verification.checkedAt).toBe(true);
+  });
+
+  it('policy flags verify the page with the verifier\'s key; a page recording no policy is left as it was, naming the command', async () => {
+    const publicKey = join(repo.dir, '..', `${Date.now()}-reproduce-key.pub`);
+    await writeFile(publicKey, createPublicKey(await readFile(key, 'utf8')).export({ format: 'pem', type: 'spki' }));
+    try {
+      // A page from before pages recorded their policy: the flags are what it is verified with.
+      const summaryPath = join(pageDir, 'page.json');
+      const { policy: _policy, ...unpinned } = await pageSummary(pageDir);
+      await writeFile(summaryPath, JSON.stringify(unpinned));
+      const withKey = await cli(['release', 'reproduce', '--manifest', manifestPath, '--key', publicKey]);
+      expect(withKey.code, withKey.stderr).toBe(0);
+      expect(withKey.stdout).toContain('re-rendered: every verification check passed');
+      await expectVerifiedPageOf(pageDir);
+
+      await writeFile(summaryPath, JSON.stringify(unpinned));
+      const without = await cli(['release', 'reproduce', '--manifest', manifestPath]);
+      expect(without.code, without.stderr).toBe(0);
+      expect(without.stdout).toContain(
+        `page site/${unpinned.version} not re-rendered: it records no verification policy; to verify the release and render it: pnpm page --manifest ${relative(repo.dir, manifestPath)} --out site/${unpinned.version} --key FILE\n`,
+      );
+      expect(await readFile(summaryPath, 'utf8')).toBe(JSON.stringify(unpinned));
+    } finally {
+      await rm(publicKey, { force: true });
+    }
+  });
+
+  it('a key beside the release other than the one the page was verified with is refused before any rebuild', async () => {
+    const published = join(dirname(manifestPath), 'keys', 'release.pub');
+    const original = await readFile(published, 'utf8');
+    const manifestText = await readFile(manifestPath, 'utf8');
+    const other = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ format: 'pem', type: 'spki' });
+    // The page records the release's key as the one it was verified with.
+    const { policy: _policy, ...summary } = await pageSummary(pageDir);
+    const fingerprint = (await readManifest(manifestPath)).signer.keyFingerprint;
+    await writeFile(join(pageDir, 'page.json'), JSON.stringify({ ...summary, policy: { mode: 'key', keyFingerprint: fingerprint } }));
+    await writeFile(published, other);
+    try {
+      const r = await cli(['release', 'reproduce', '--manifest', manifestPath]);
+      expect(r.code).toBe(16);
+      expect(r.stderr).toContain(`${published} is the key sha256:`);
+      expect(r.stderr).toContain(`not the key ${fingerprint} the page was verified with; refusing to re-render the page with it`);
+      expect(r.stderr).not.toContain('rebuilding');
+      expect(await readFile(manifestPath, 'utf8')).toBe(manifestText);
+    } finally {
+      await writeFile(published, original);
+    }
+  });
+
+  it('--page naming a directory the tool did not write is refused before any rebuild', async () => {
+    const foreign = join(repo.dir, 'docs-of-mine');
+    await mkdir(foreign, { recursive: true });
+    await writeFile(join(foreign, 'notes.txt'), 'mine');
+    const r = await cli(['release', 'reproduce', '--manifest', manifestPath, '--page', foreign]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`refusing to write into ${foreign}: it is not empty and was not written by this tool`);
+    expect(r.stderr).toContain('Pass --page a new or empty directory');
+    expect(await readFile(join(foreign, 'notes.txt'), 'utf8')).toBe('mine');
   });
 
   it('an image with random bytes in it is not reproducible, and its differing layer is named', async () => {
@@ -131,6 +217,16 @@ describe('reproducibility: an independent rebuild of every image', () => {
     expect(rechecked.reproducibility?.match).toBe(false);
     // Another rebuild, other random bytes.
     expect(rechecked.reproducibility?.rebuiltDigest).not.toBe(noisy.reproducibility?.rebuiltDigest);
+    // Recorded, then the page re-rendered with this rebuild's layer, still verified, before the command failed.
+    expect(again.stdout).toContain(`page site/${manifest.version} re-rendered: every verification check passed`);
+    const rebuiltLayer = rechecked.reproducibility!.differingLayers[0]!;
+    const rerendered = await readFile(join(result.page, 'index.html'), 'utf8');
+    expect(rerendered).toContain(`layer ${rebuiltLayer.index} (${rebuiltLayer.storePath}): expected ${rebuiltLayer.expected}, rebuilt ${rebuiltLayer.actual}`);
+    expect(rerendered).not.toContain(layer.actual);
+    expect(rerendered.match(/<span class="chip passed">reproduced<\/span>/g)?.length).toBe(3);
+    expect(rerendered).toContain('<span class="chip failed">rebuild differs</span>');
+    const rerenderedSummary = await pageSummary(result.page);
+    expect(rerenderedSummary.verification.passed).toBe(rerenderedSummary.verification.total);
   });
 
   it('a missing manifest is refused, naming it', async () => {

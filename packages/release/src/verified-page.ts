@@ -3,7 +3,9 @@
  * the verification report of a check made just before, so it says "verified"
  * only for what passed. Strict: nothing is written when any check failed.
  */
-import { ReleaseError, type VerificationReport } from '@nixrel/core';
+import { cp, mkdir, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { markOutputDir, ReleaseError, type VerificationReport } from '@nixrel/core';
 import { reportFailures } from './verify-release.js';
 
 /** Renders the page of `manifestPath` into `outDir` with `report`; used by `pnpm page` and the release's page step. */
@@ -29,3 +31,24 @@ export async function verifiedPage(opts: {
   });
 }
 
+
+/** Where, in the release's state directory, a page is rendered before it replaces the published one. */
+export const PAGE_STAGING_DIR = 'page.partial';
+
+/** Renders the page into a fresh `staging` directory, marked as the tool's, ready for movePageIntoPlace. */
+export async function stagePage(opts: { manifestPath: string; staging: string; report: VerificationReport; strict: boolean }): Promise<void> {
+  await rm(opts.staging, { recursive: true, force: true });
+  await verifiedPage({ manifestPath: opts.manifestPath, outDir: opts.staging, report: opts.report, strict: opts.strict });
+  await markOutputDir(opts.staging);
+}
+
+/** Replaces the page directory (checked to be the tool's by assertOutputDir) with the rendered one. */
+export async function movePageIntoPlace(staging: string, pageDir: string): Promise<void> {
+  await rm(pageDir, { recursive: true, force: true });
+  await mkdir(dirname(pageDir), { recursive: true });
+  await rename(staging, pageDir).catch(async (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EXDEV') throw e;
+    await cp(staging, pageDir, { recursive: true });
+    await rm(staging, { recursive: true, force: true });
+  });
+}

@@ -142,7 +142,7 @@ export async function releaseOwnPolicy(input: {
 }): Promise<VerifierPolicy> {
   const { pinned, signer, stateDir } = input;
   if (pinned.keyFingerprint) {
-    const trust = signer?.trust.mode === 'key' ? signer.trust : keyTrust(await loadPublicKey(join(stateDir, 'keys', 'release.pub')));
+    const trust = signer?.trust.mode === 'key' ? signer.trust : keyTrust(await loadPublicKey(join(stateDir, PUBLIC_KEY_FILE)));
     if (trust.mode !== 'key') throw new ReleaseError('INTERNAL', 'key trust expected');
     return { trust, policy: { keyFingerprint: pinned.keyFingerprint }, report: { mode: 'key', keyFingerprint: pinned.keyFingerprint } };
   }
@@ -163,5 +163,48 @@ export async function releaseOwnPolicy(input: {
   return { trust, policy, report: { mode: 'keyless', ...policy, trustedRoot } };
 }
 
+/** Where the public key of a key-signed release is published, relative to release.json. */
+export const PUBLIC_KEY_FILE = 'keys/release.pub';
+
 /** Where a keyless release records the trusted root it was signed against, beside release.json. */
 export const TRUSTED_ROOT_FILE = 'trusted_root.json';
+
+/**
+ * The policy a page was rendered with (its page.json `policy`: the verifier's
+ * earlier choice), for rendering it again. Its key is the one beside
+ * release.json only when that key's fingerprint is the recorded one; its
+ * trusted root is the recorded one: `trusted_root.json` beside release.json,
+ * or the TUF mirror this environment names. Anything else cannot be re-used:
+ * the reason is returned for the user.
+ */
+export async function recordedPolicy(recorded: VerificationReport['policy'] | undefined, opts: { stateDir: string; tuf: TufOptions }): Promise<VerifierPolicy | { reason: string }> {
+  if (!recorded) return { reason: 'it records no verification policy' };
+  if (recorded.mode === 'key') {
+    if (!recorded.keyFingerprint) return { reason: 'its policy names no key fingerprint' };
+    const keyFile = join(opts.stateDir, PUBLIC_KEY_FILE);
+    if (!existsSync(keyFile)) return { reason: `its key is not beside the release (${keyFile})` };
+    const publicKey = await loadPublicKey(keyFile);
+    const fingerprint = keyFingerprint(publicKey);
+    if (fingerprint !== recorded.keyFingerprint) {
+      throw new ReleaseError(
+        'VERIFICATION_FAILED',
+        `${keyFile} is the key ${fingerprint}, not the key ${recorded.keyFingerprint} the page was verified with; refusing to re-render the page with it. Pass --key FILE with the key you trust`,
+      );
+    }
+    return { trust: keyTrust(publicKey), policy: { keyFingerprint: fingerprint }, report: { mode: 'key', keyFingerprint: fingerprint } };
+  }
+  const { certificateIdentity, certificateIdentityRegexp, certificateOidcIssuer, trustedRoot } = recorded;
+  if ((!certificateIdentity && !certificateIdentityRegexp) || !certificateOidcIssuer) return { reason: 'its policy names no signer identity and issuer' };
+  const policy = {
+    ...(certificateIdentity ? { certificateIdentity } : {}),
+    ...(certificateIdentityRegexp ? { certificateIdentityRegexp } : {}),
+    certificateOidcIssuer,
+  };
+  identityPattern(policy);
+  const tufRoot = `tuf:${opts.tuf.mirrorUrl ?? PUBLIC_GOOD_TUF_MIRROR}`;
+  let trust: Trust;
+  if (trustedRoot === TRUSTED_ROOT_FILE) trust = await loadTrustedRoot(join(opts.stateDir, TRUSTED_ROOT_FILE));
+  else if (trustedRoot === tufRoot) trust = await publicGoodTrustedRoot(opts.tuf);
+  else return { reason: `its trusted root (${trustedRoot ?? 'none'}) is neither ${TRUSTED_ROOT_FILE} beside the release nor ${tufRoot}` };
+  return { trust, policy, report: { mode: 'keyless', ...policy, trustedRoot } };
+}

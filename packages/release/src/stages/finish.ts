@@ -9,14 +9,13 @@
  * redo them. release.json carries the diff against the previous release.
  */
 import { existsSync } from 'node:fs';
-import { copyFile, cp, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { githubActionsContext, LOCAL_BUILDER_ID } from '@nixrel/attest';
 import {
   assertOutputDir,
   type ImageRecord,
   isReleaseError,
-  markOutputDir,
   ReleaseError,
   type ReleaseManifest,
   toJson,
@@ -30,13 +29,10 @@ import { imageRepository, type ReleaseContext, type ReleaseOptions, type Release
 import { assembleManifest } from '../release-manifest.js';
 import type { SignerChoice } from '../signer.js';
 import { writePointer } from '../state.js';
-import { verifiedPage } from '../verified-page.js';
-import { releaseOwnPolicy, verifierTuf } from '../verifier-policy.js';
+import { movePageIntoPlace, PAGE_STAGING_DIR, stagePage } from '../verified-page.js';
+import { PUBLIC_KEY_FILE, releaseOwnPolicy, verifierTuf } from '../verifier-policy.js';
 import { verifyRelease } from '../verify-release.js';
 import { releasePolicy } from './verify.js';
-
-/** Where the public key of a key-signed release is published, relative to release.json. */
-const PUBLIC_KEY_FILE = 'keys/release.pub';
 
 /** Publishes the verifying key beside release.json; returns its path relative to it. */
 async function publishPublicKey(ctx: ReleaseContext, signer: SignerChoice | undefined): Promise<string> {
@@ -138,22 +134,9 @@ async function renderPageAside(ctx: ReleaseContext, records: ImageRecord[], sign
     tuf: verifierTuf(ctx.opts.repoRoot, ctx.opts.env),
   });
   const report = await verifyRelease({ manifestPath, verifier, registry: ctx.registryOptions });
-  const staging = join(ctx.state.dir, 'page.partial');
-  await rm(staging, { recursive: true, force: true });
-  await verifiedPage({ manifestPath, outDir: staging, report, strict: true });
-  await markOutputDir(staging);
+  const staging = join(ctx.state.dir, PAGE_STAGING_DIR);
+  await stagePage({ manifestPath, staging, report, strict: true });
   return staging;
-}
-
-/** Replaces the page directory (checked to be the tool's by assertOutputDir) with the rendered one. */
-async function movePageIntoPlace(staging: string, pageDir: string): Promise<void> {
-  await rm(pageDir, { recursive: true, force: true });
-  await mkdir(dirname(pageDir), { recursive: true });
-  await rename(staging, pageDir).catch(async (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EXDEV') throw e;
-    await cp(staging, pageDir, { recursive: true });
-    await rm(staging, { recursive: true, force: true });
-  });
 }
 
 /** A collection tag already on another digest in an image's repository refuses the release (tags never move). */
