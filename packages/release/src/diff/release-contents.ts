@@ -3,13 +3,11 @@
  * files hold, read from a release directory or from an audit pack. Every file
  * is checked against the digest release.json records before it is believed.
  */
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, posix, resolve } from 'node:path';
-import { createGunzip } from 'node:zlib';
 import type { ComponentRef, ReleaseManifest } from '@nixrel/core';
 import { ReleaseError, sha256Digest, validateManifest } from '@nixrel/core';
-import { TarScanner } from '@nixrel/oci';
+import { readPack } from '../audit-pack.js';
 
 export interface SbomFacts {
   components: ComponentRef[];
@@ -133,43 +131,9 @@ export function releaseInDirectory(manifest: ReleaseManifest, dir: string): Prom
   return contentsOf(manifest, readBeside(dir), dir);
 }
 
-// A pack holds a release's JSON files and bundles, a few MiB; anything far
-// larger is not a pack this reader should hold in memory.
-const PACK_LIMIT = 256 * 1024 * 1024;
-
-/** Regular files of a .tar.gz, by normalised path, read into memory within PACK_LIMIT. */
-async function readTarGz(packPath: string): Promise<Map<string, Buffer>> {
-  const files = new Map<string, Buffer>();
-  let total = 0;
-  let chunks: Buffer[] | undefined;
-  const scanner = new TarScanner(packPath, {
-    entry: (e) => {
-      chunks = e.type === '0' || e.type === '' ? [] : undefined;
-    },
-    data: (c) => {
-      total += c.length;
-      if (total > PACK_LIMIT) throw new ReleaseError('INVALID_INPUT', `audit pack ${packPath} holds more than ${PACK_LIMIT} bytes of files`);
-      chunks?.push(Buffer.from(c));
-    },
-    entryEnd: (e) => {
-      if (chunks) files.set(posix.normalize(e.name.replace(/^\.\//, '')), Buffer.concat(chunks));
-      chunks = undefined;
-    },
-  });
-  try {
-    for await (const chunk of createReadStream(packPath).pipe(createGunzip())) scanner.write(chunk as Buffer);
-  } catch (e) {
-    if (e instanceof ReleaseError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new ReleaseError('NOT_FOUND', `audit pack not found: ${packPath}`, { cause: e });
-    throw new ReleaseError('INVALID_INPUT', `audit pack ${packPath} is not a readable .tar.gz: ${(e as Error).message}`, { cause: e });
-  }
-  return files;
-}
-
 /** An audit pack (`<version>.audit.tar.gz`): release.json at its top (or in one top directory) and the files it lists. */
 export async function loadReleasePack(packPath: string): Promise<ReleaseContents> {
-  const files = await readTarGz(packPath);
+  const files = await readPack(packPath);
   const manifests = [...files.keys()].filter((p) => posix.basename(p) === 'release.json').sort((a, b) => a.split('/').length - b.split('/').length);
   const top = manifests[0];
   if (!top) throw new ReleaseError('INVALID_INPUT', `audit pack ${packPath} holds no release.json`);
