@@ -94,6 +94,19 @@ async function resign(copy: Awaited<ReturnType<typeof copyOf>>, signer: Signer, 
   await save(copy.manifestPath, copy.manifest);
 }
 
+/** A copy of the release whose hello SBOM lost a component, its digest updated in release.json as a careful forger would. */
+async function withEditedSbom(manifestPath: string): Promise<Awaited<ReturnType<typeof copyOf>>> {
+  const copy = await copyOf(manifestPath);
+  const hello = copy.manifest.images.find((i) => i.name === 'hello')!;
+  const bom = JSON.parse(await readFile(join(copy.dir, hello.sbom!.path), 'utf8'));
+  bom.components = bom.components.slice(1);
+  const text = JSON.stringify(bom, null, 2);
+  await writeFile(join(copy.dir, hello.sbom!.path), text);
+  hello.sbom!.digest = digestOf(text);
+  await save(copy.manifestPath, copy.manifest);
+  return copy;
+}
+
 async function release(dir: string, args: string[]): Promise<{ manifestPath: string; manifest: ReleaseManifest }> {
   const r = await runCliProcess(['release', '--collection', 'example', ...args, '--json'], { cwd: dir, env: releaseEnv() });
   expect(r.code, r.stderr).toBe(0);
@@ -265,14 +278,7 @@ describe('forged releases fail, each with its own message', () => {
   });
 
   test('SBOM edited, its digest updated in release.json', async () => {
-    const copy = await copyOf(keyless.manifestPath);
-    const hello = copy.manifest.images.find((i) => i.name === 'hello')!;
-    const bom = JSON.parse(await readFile(join(copy.dir, hello.sbom!.path), 'utf8'));
-    bom.components = bom.components.slice(1);
-    const text = JSON.stringify(bom, null, 2);
-    await writeFile(join(copy.dir, hello.sbom!.path), text);
-    hello.sbom!.digest = digestOf(text);
-    await save(copy.manifestPath, copy.manifest);
+    const copy = await withEditedSbom(keyless.manifestPath);
     await expectForgery(
       ['--manifest', copy.manifestPath, ...keylessPolicy()],
       [
@@ -529,14 +535,7 @@ describe('pnpm page verifies before it renders', () => {
   });
 
   test('a page rendered from a tampered release never says "verified" for what fails', async () => {
-    const copy = await copyOf(keyless.manifestPath);
-    const hello = copy.manifest.images.find((i) => i.name === 'hello')!;
-    const bom = JSON.parse(await readFile(join(copy.dir, hello.sbom!.path), 'utf8'));
-    bom.components = bom.components.slice(1);
-    const text = JSON.stringify(bom, null, 2);
-    await writeFile(join(copy.dir, hello.sbom!.path), text);
-    hello.sbom!.digest = digestOf(text);
-    await save(copy.manifestPath, copy.manifest);
+    const copy = await withEditedSbom(keyless.manifestPath);
     const out = join(work, 'page-tampered');
     const { ctx, out: printed } = context();
     await page(['--manifest', copy.manifestPath, '--out', out, ...keylessPolicy()], ctx);
